@@ -1,0 +1,84 @@
+"""Parsed monographs into the database, one transaction per file.
+
+The loader never reads text: it takes what :mod:`.parse` produced.
+"""
+
+import enum
+
+from django.db import transaction
+
+from ..models import Drug, Faq, Section, SideEffect
+from .parse import ParsedMonograph
+
+
+class Outcome(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+
+
+class LoadError(ValueError):
+    pass
+
+
+def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = False) -> Outcome:
+    """Create or update the drug a parsed file describes.
+
+    A file that is byte-for-byte what was last imported writes nothing. A drug
+    that someone edited since its last import is left alone unless ``force``.
+    """
+    with transaction.atomic():
+        drug = Drug.objects.select_for_update().filter(slug=monograph.slug).first()
+        if drug is not None:
+            if drug.title != monograph.title:
+                raise LoadError(
+                    f"its page address /drugs/{drug.slug}/ is already taken by “{drug.title}”"
+                )
+            if drug.source_sha256 == monograph.sha256 and not drug.edited_since_import:
+                return Outcome.UNCHANGED
+            if drug.edited_since_import and not force:
+                return Outcome.SKIPPED
+            outcome = Outcome.UPDATED
+        else:
+            drug = Drug(title=monograph.title, slug=monograph.slug, status=monograph.status)
+            outcome = Outcome.CREATED
+
+        drug.generic_name = monograph.generic_name
+        drug.introduction = monograph.introduction
+        drug.source_path = source_path[:500]
+        drug.source_sha256 = monograph.sha256
+        drug.save()
+        Drug.objects.filter(pk=drug.pk).update(imported_version=drug.version)
+
+        if outcome is Outcome.UPDATED:
+            drug.sections.all().delete()
+            drug.side_effects.all().delete()
+            drug.faqs.all().delete()
+
+        sections = [
+            Section(drug=drug, kind=s.kind, heading=s.heading, body=s.body, position=i)
+            for i, s in enumerate(monograph.sections, start=1)
+        ]
+        faqs = [
+            Faq(drug=drug, question=f.question, answer=f.answer, position=i)
+            for i, f in enumerate(monograph.faqs, start=1)
+        ]
+        for item in [*sections, *faqs]:
+            item.render()
+        Section.objects.bulk_create(sections)
+        Faq.objects.bulk_create(faqs)
+        SideEffect.objects.bulk_create(
+            SideEffect(
+                drug=drug,
+                name=e.name[:255],
+                detail=e.detail[:1000],
+                severity=e.severity,
+                frequency=e.frequency,
+                body_system=e.body_system[:100],
+                tier_label=e.tier_label[:500],
+                position=i,
+            )
+            for i, e in enumerate(monograph.side_effects, start=1)
+        )
+    return outcome

@@ -1,0 +1,173 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils.text import slugify
+
+from .choices import Frequency, SectionKind, Severity, Status
+from .markdown import render
+
+
+class DrugQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Status.PUBLISHED)
+
+    def for_detail(self, side_effects=None):
+        """Everything a monograph page shows, in a fixed number of queries.
+
+        ``side_effects`` narrows the side effects fetched, e.g. to a filter's result.
+        """
+        if side_effects is None:
+            side_effects = SideEffect.objects.all()
+        return self.prefetch_related(
+            Prefetch("sections", queryset=Section.objects.order_by("position", "id")),
+            Prefetch("side_effects", queryset=side_effects.order_by("position", "id")),
+            Prefetch("faqs", queryset=Faq.objects.order_by("position", "id")),
+        )
+
+
+class Drug(models.Model):
+    title = models.CharField(
+        max_length=255,
+        help_text="As the monograph names itself, e.g. “Isotretinoin (Systemic)”.",
+    )
+    slug = models.SlugField(max_length=255, unique=True, help_text="The page address.")
+    generic_name = models.CharField(max_length=255, blank=True)
+    brand_names = models.CharField(
+        max_length=500, blank=True, help_text="Brand names, separated by commas."
+    )
+    introduction = models.TextField(
+        blank=True, help_text="Markdown shown before the first section."
+    )
+    introduction_html = models.TextField(blank=True, editable=False)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reviewed_drugs",
+    )
+    reviewed_on = models.DateField(null=True, blank=True)
+    review_due = models.DateField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Raised on every save; guards against lost edits."
+    )
+    source_path = models.CharField(max_length=500, blank=True, editable=False)
+    source_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    imported_version = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, help_text="The version the last import wrote."
+    )
+
+    objects = DrugQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["title"], name="drug_unique_title"),
+            models.CheckConstraint(condition=~models.Q(slug=""), name="drug_slug_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.title)
+        self.introduction_html = render(self.introduction)
+        if self.pk is not None:
+            self.version += 1
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("monographs:drug_detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == Status.PUBLISHED
+
+    @property
+    def edited_since_import(self) -> bool:
+        return self.imported_version is not None and self.version != self.imported_version
+
+
+class Section(models.Model):
+    drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="sections")
+    kind = models.CharField(max_length=20, choices=SectionKind.choices, default=SectionKind.OTHER)
+    heading = models.CharField(max_length=255, help_text="As shown on the page.")
+    body = models.TextField(blank=True, help_text="Markdown.")
+    body_html = models.TextField(blank=True, editable=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["drug", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.drug}: {self.heading}"
+
+    def save(self, *args, **kwargs):
+        self.render()
+        super().save(*args, **kwargs)
+
+    def render(self) -> None:
+        self.body_html = render(self.body)
+
+
+class SideEffect(models.Model):
+    drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="side_effects")
+    name = models.CharField(max_length=255, help_text="E.g. “Pancreatitis”.")
+    detail = models.CharField(
+        max_length=1000, blank=True, help_text="E.g. “inflammation of the pancreas”."
+    )
+    severity = models.PositiveSmallIntegerField(
+        choices=Severity.choices, default=Severity.MILD, db_index=True
+    )
+    frequency = models.PositiveSmallIntegerField(
+        choices=Frequency.choices, default=Frequency.NOT_KNOWN
+    )
+    body_system = models.CharField(
+        max_length=100, blank=True, help_text="Organ system, e.g. “Cardiovascular”, if known."
+    )
+    tier_label = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="The sentence that introduced this side effect's group in the source.",
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["drug", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def severity_slug(self) -> str:
+        return Severity(self.severity).slug
+
+
+class Faq(models.Model):
+    drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="faqs")
+    question = models.CharField(max_length=1000)
+    answer = models.TextField(help_text="Markdown.")
+    answer_html = models.TextField(blank=True, editable=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["drug", "position", "id"]
+        verbose_name = "FAQ"
+        verbose_name_plural = "FAQs"
+
+    def __str__(self) -> str:
+        return self.question
+
+    def save(self, *args, **kwargs):
+        self.render()
+        super().save(*args, **kwargs)
+
+    def render(self) -> None:
+        self.answer_html = render(self.answer)

@@ -1,0 +1,30 @@
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from monographs.models import Drug
+
+DATA = Path(__file__).parent / "data"
+SEED = DATA / "isotretinoin-systemic.md"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI a skipped test is a failed test: nothing may pass by not running."""
+    if os.environ.get("PORTAL_FAIL_ON_SKIP") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(
+            f"PORTAL_FAIL_ON_SKIP=1: {len(skipped)} test(s) skipped; failing the run.", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def seed_drug(db) -> Drug:
+    """The reference monograph, imported through the real command."""
+    call_command("import_monographs", str(SEED), verbosity=0)
+    return Drug.objects.get(slug="isotretinoin-systemic")

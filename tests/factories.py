@@ -1,0 +1,44 @@
+"""A small factory for monographs built straight in the database."""
+
+from itertools import count
+
+from monographs.choices import SectionKind, Severity, Status
+from monographs.models import Drug, Faq, Section, SideEffect
+
+_numbers = count(1)
+
+
+def make_drug(
+    title: str | None = None,
+    *,
+    status: str = Status.PUBLISHED,
+    side_effects: int = 3,
+    faqs: int = 2,
+) -> Drug:
+    number = next(_numbers)
+    drug = Drug.objects.create(title=title or f"Testamine {number}", status=status)
+    for position, kind in enumerate(
+        [SectionKind.USAGE, SectionKind.SIDE_EFFECTS, SectionKind.FAQS], start=1
+    ):
+        Section.objects.create(
+            drug=drug,
+            kind=kind,
+            heading=kind.label,
+            body=f"About *{kind.label}*.",
+            position=position,
+        )
+    severities = list(Severity)
+    SideEffect.objects.bulk_create(
+        SideEffect(
+            drug=drug,
+            name=f"Effect {i}",
+            severity=severities[i % len(severities)],
+            position=i,
+        )
+        for i in range(side_effects)
+    )
+    for i in range(faqs):
+        Faq.objects.create(
+            drug=drug, question=f"Question {i}?", answer=f"Answer **{i}**.", position=i
+        )
+    return drug
