@@ -10,6 +10,13 @@ DATA = Path(__file__).parent / "data"
 SEED = DATA / "isotretinoin-systemic.md"
 
 
+def pytest_report_header(config):
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    return f"database: {database['ENGINE'].rsplit('.', 1)[-1]} {database['NAME']}"
+
+
 def pytest_sessionfinish(session, exitstatus):
     """In CI a skipped test is a failed test: nothing may pass by not running."""
     if os.environ.get("PORTAL_FAIL_ON_SKIP") != "1":
