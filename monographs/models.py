@@ -71,6 +71,10 @@ class Drug(models.Model):
             models.UniqueConstraint(fields=["title"], name="drug_unique_title"),
             models.CheckConstraint(condition=~models.Q(slug=""), name="drug_slug_not_empty"),
         ]
+        permissions = [
+            ("publish_drug", "Can publish, unpublish and archive monographs"),
+            ("review_drug", "Can mark monographs as reviewed"),
+        ]
 
     def __str__(self) -> str:
         return self.title
