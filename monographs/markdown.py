@@ -6,12 +6,34 @@ HTML turned off, and nh3 then cleans whatever came out against an explicit
 allowlist, so a parser quirk can never let markup through on its own.
 """
 
+import re
+
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+
+# The few inline tags monographs use for chemistry and emphasis (H<sub>2</sub>O,
+# 10<sup>6</sup>, <i>in vitro</i>). Only these, bare, with no attributes, are
+# passed through; any other HTML stays text.
+INLINE_TAGS = ("sub", "sup", "i", "em", "b", "strong", "br")
+_INLINE_TAG = re.compile(r"<(/?)(" + "|".join(INLINE_TAGS) + r")\s*/?>", re.IGNORECASE)
+
+
+def _inline_tag(state: StateInline, silent: bool) -> bool:
+    match = _INLINE_TAG.match(state.src, state.pos)
+    if match is None:
+        return False
+    if not silent:
+        token = state.push("html_inline", "", 0)
+        token.content = match.group(0).lower()
+    state.pos = match.end()
+    return True
+
 
 _parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 _parser.enable("table")
 _parser.enable("strikethrough")
+_parser.inline.ruler.before("html_inline", "inline_tag", _inline_tag)
 
 ALLOWED_TAGS = frozenset(
     {

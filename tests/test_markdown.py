@@ -23,3 +23,19 @@ def test_links_are_marked_as_untrusted():
 
 def test_empty_text_renders_nothing():
     assert render("") == ""
+
+
+def test_bare_inline_tags_for_chemistry_are_kept():
+    assert render("H<sub>2</sub>O, 10<sup>6</sup>, <i>in vitro</i>") == (
+        "<p>H<sub>2</sub>O, 10<sup>6</sup>, <i>in vitro</i></p>\n"
+    )
+
+
+def test_inline_tags_with_attributes_stay_text():
+    html = render('<sub onclick="alert(1)">x</sub>')
+    assert "<sub" not in html
+    assert "onclick" not in html.replace("&lt;sub onclick", "")
+
+
+def test_html_in_code_stays_code():
+    assert render("`<sub>x</sub>`") == "<p><code>&lt;sub&gt;x&lt;/sub&gt;</code></p>\n"
