@@ -8,7 +8,7 @@ PORT ?= 8000
 CORPUS ?= demo
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format clean bench-import
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -31,6 +31,10 @@ run: install
 ## test: the whole suite (SQLite unless DATABASE_URL is set)
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## bench-import: time importing the 300-file sample corpus into an empty database
+bench-import: install
+	$(PY) bench/import_sample.py
 
 ## lint: ruff, formatting and missing migrations
 lint: install

@@ -2,13 +2,21 @@ from django.contrib import admin
 from django.db import models
 from markdownx.widgets import AdminMarkdownxWidget
 
-from .models import Drug, Faq, Section, SideEffect
+from .models import Drug, Faq, Ingredient, Section, SideEffect
 
 admin.site.site_header = "Drug monograph portal"
 admin.site.site_title = "Monograph portal admin"
 admin.site.index_title = "Monographs"
 
 MARKDOWN_EDITOR = {models.TextField: {"widget": AdminMarkdownxWidget}}
+
+
+class IngredientInline(admin.TabularInline):
+    model = Ingredient
+    fk_name = "combination"
+    extra = 0
+    fields = ["position", "name"]
+    verbose_name_plural = "Ingredients (for a combination product)"
 
 
 class SectionInline(admin.StackedInline):
@@ -45,7 +53,7 @@ class DrugAdmin(admin.ModelAdmin):
         ("Record", {"fields": ["version", "created", "updated", "source_path"]}),
     ]
     formfield_overrides = MARKDOWN_EDITOR
-    inlines = [SectionInline, SideEffectInline, FaqInline]
+    inlines = [IngredientInline, SectionInline, SideEffectInline, FaqInline]
     list_per_page = 50
     show_full_result_count = False
     autocomplete_fields = ["reviewed_by"]

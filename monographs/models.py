@@ -23,6 +23,10 @@ class DrugQuerySet(models.QuerySet):
             Prefetch("sections", queryset=Section.objects.order_by("position", "id")),
             Prefetch("side_effects", queryset=side_effects.order_by("position", "id")),
             Prefetch("faqs", queryset=Faq.objects.order_by("position", "id")),
+            Prefetch(
+                "ingredients",
+                queryset=Ingredient.objects.select_related("drug").order_by("position", "id"),
+            ),
         )
 
 
@@ -57,6 +61,9 @@ class Drug(models.Model):
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Raised on every save; guards against lost edits."
     )
+    front_matter = models.JSONField(
+        default=dict, blank=True, editable=False, help_text="Other front matter keys of its file."
+    )
     source_path = models.CharField(max_length=500, blank=True, editable=False)
     source_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     imported_version = models.PositiveIntegerField(
@@ -83,12 +90,19 @@ class Drug(models.Model):
         if not self.slug:
             self.slug = slugify(self.title)
         self.introduction_html = render(self.introduction)
-        if self.pk is not None:
+        created = self.pk is None
+        if not created:
             self.version += 1
         super().save(*args, **kwargs)
+        if created:
+            self.link_ingredients()
 
     def get_absolute_url(self) -> str:
         return reverse("monographs:drug_detail", kwargs={"slug": self.slug})
+
+    def link_ingredients(self) -> None:
+        """Point combinations that list this drug as an ingredient at its monograph."""
+        Ingredient.objects.filter(slug=self.slug, drug__isnull=True).update(drug=self)
 
     @property
     def is_published(self) -> bool:
@@ -137,9 +151,23 @@ class SideEffect(models.Model):
         max_length=100, blank=True, help_text="Organ system, e.g. “Cardiovascular”, if known."
     )
     tier_label = models.CharField(
-        max_length=500,
+        max_length=1000,
         blank=True,
-        help_text="The sentence that introduced this side effect's group in the source.",
+        help_text="The words introducing its list, e.g. “Common side effects include:”.",
+    )
+    written_inline = models.BooleanField(
+        default=False,
+        help_text="Its list is a sentence (“Common: a, b and c.”) rather than bullets.",
+    )
+    separator = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="In a sentence list: the words before this one, e.g. “, and ”.",
+    )
+    list_end = models.CharField(
+        max_length=2000,
+        blank=True,
+        help_text="On the last of a sentence list: the text that closes it.",
     )
     position = models.PositiveIntegerField(default=0)
 
@@ -152,6 +180,15 @@ class SideEffect(models.Model):
     @property
     def severity_slug(self) -> str:
         return Severity(self.severity).slug
+
+    @property
+    def display_name(self) -> str:
+        """ "Pancreatitis (inflammation of the pancreas)"; a longer detail follows a colon."""
+        if not self.detail:
+            return self.name
+        if len(self.detail) > 60:
+            return f"{self.name}: {self.detail}"
+        return f"{self.name} ({self.detail})"
 
 
 class Faq(models.Model):
@@ -175,3 +212,42 @@ class Faq(models.Model):
 
     def render(self) -> None:
         self.answer_html = render(self.answer)
+
+
+class Ingredient(models.Model):
+    """One part of a combination product ("Paracetamol + Codeine" has two)."""
+
+    combination = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="ingredients")
+    name = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=255, editable=False)
+    drug = models.ForeignKey(
+        Drug,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="in_combinations",
+        help_text="Its own monograph, where the portal has one.",
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["combination", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["combination", "slug"], name="ingredient_unique_per_combination"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.slug = slugify(self.name)
+        self.drug = Drug.objects.filter(slug=self.slug).first()
+        super().save(*args, **kwargs)
+
+    @property
+    def page(self) -> Drug | None:
+        """Its own monograph, if readers can see it."""
+        return self.drug if self.drug is not None and self.drug.is_published else None

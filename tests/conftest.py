@@ -35,3 +35,10 @@ def seed_drug(db) -> Drug:
     """The reference monograph, imported through the real command."""
     call_command("import_monographs", str(SEED), verbosity=0)
     return Drug.objects.get(slug="isotretinoin-systemic")
+
+
+@pytest.fixture
+def seed_text() -> str:
+    from monographs.importer.parse import decode
+
+    return decode(SEED.read_bytes())[0]

@@ -247,3 +247,26 @@ def test_unstructured_side_effect_text_stays_in_the_section(db, tmp_path):
     call_command("import_monographs", str(write(tmp_path, "t.md", content)), verbosity=0)
     section = Drug.objects.get().sections.get(kind=SectionKind.SIDE_EFFECTS)
     assert "A second paragraph inside the item." in section.body
+
+
+def test_a_10_mb_file_is_refused_without_being_read(db, tmp_path, capsys):
+    big = tmp_path / "big.md"
+    with big.open("wb") as handle:
+        handle.write(MONOGRAPH.format(title="Bigamine").encode())
+        handle.write(b"x" * (10 * 1024 * 1024))
+    with pytest.raises(CommandError):
+        call_command("import_monographs", str(big), verbosity=0)
+    assert f"{big}: error: the file is 10," in capsys.readouterr().err
+    assert not Drug.objects.exists()
+
+
+def test_dry_run_reports_what_a_real_run_would_do(db, tmp_path, capsys):
+    good = write(tmp_path, "good.md", MONOGRAPH.format(title="Testamine"))
+    bad = write(tmp_path, "bad.md", "no front matter")
+    with pytest.raises(CommandError):
+        call_command("import_monographs", str(good), str(bad), "--dry-run")
+    captured = capsys.readouterr()
+    assert "Dry run, nothing written: 2 files: 1 created" in captured.out
+    assert "1 failed" in captured.out
+    assert f"{bad}:1: error: no front matter" in captured.err
+    assert not Drug.objects.exists()

@@ -5,7 +5,7 @@ from monographs.choices import Status
 
 from .factories import make_drug
 
-DETAIL_QUERIES = 4  # the drug, then its sections, side effects and FAQs
+DETAIL_QUERIES = 5  # the drug, then its sections, side effects, FAQs and ingredients
 
 
 def test_list_shows_published_drugs_a_to_z(db, client):
@@ -92,3 +92,11 @@ def test_unknown_page_answers_404_in_the_site_style(db, client):
     response = client.get("/drugs/no-such-drug/")
     assert response.status_code == 404
     assert b"Page not found" in response.content
+
+
+def test_staff_preview_a_draft_with_a_banner(db, client, admin_user):
+    drug = make_drug("Draftamine", status=Status.DRAFT)
+    client.force_login(admin_user)
+    response = client.get(drug.get_absolute_url())
+    assert response.status_code == 200
+    assert b"Not published" in response.content

@@ -6,8 +6,9 @@ The loader never reads text: it takes what :mod:`.parse` produced.
 import enum
 
 from django.db import transaction
+from django.utils.text import slugify
 
-from ..models import Drug, Faq, Section, SideEffect
+from ..models import Drug, Faq, Ingredient, Section, SideEffect
 from .parse import ParsedMonograph
 
 
@@ -46,6 +47,7 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
 
         drug.generic_name = monograph.generic_name
         drug.introduction = monograph.introduction
+        drug.front_matter = monograph.front_matter
         drug.source_path = source_path[:500]
         drug.source_sha256 = monograph.sha256
         drug.save()
@@ -55,6 +57,7 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
             drug.sections.all().delete()
             drug.side_effects.all().delete()
             drug.faqs.all().delete()
+            drug.ingredients.all().delete()
 
         sections = [
             Section(drug=drug, kind=s.kind, heading=s.heading, body=s.body, position=i)
@@ -66,6 +69,12 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
         ]
         for item in [*sections, *faqs]:
             item.render()
+        names = {slugify(name): name for name in monograph.ingredients if slugify(name)}
+        existing = Drug.objects.in_bulk(list(names), field_name="slug")
+        Ingredient.objects.bulk_create(
+            Ingredient(combination=drug, name=name, slug=slug, drug=existing.get(slug), position=i)
+            for i, (slug, name) in enumerate(names.items(), start=1)
+        )
         Section.objects.bulk_create(sections)
         Faq.objects.bulk_create(faqs)
         SideEffect.objects.bulk_create(
@@ -76,7 +85,10 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
                 severity=e.severity,
                 frequency=e.frequency,
                 body_system=e.body_system[:100],
-                tier_label=e.tier_label[:500],
+                tier_label=e.tier_label[:1000],
+                written_inline=e.written_inline,
+                separator=e.separator[:20],
+                list_end=e.list_end[:2000],
                 position=i,
             )
             for i, e in enumerate(monograph.side_effects, start=1)

@@ -1,4 +1,4 @@
-"""The monograph file format, read into plain dataclasses.
+"""The monograph file format, in both directions: :func:`parse` and :func:`dump`.
 
 A file is Jekyll front matter (``title`` at least) followed by Markdown: a
 ``# Title`` line, sections under ``###`` headings (or bold ``**Usage:**``
@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from markdown_it import MarkdownIt
 
 from ..choices import Frequency, SectionKind, Severity, Status
-from .tiers import classify
+from .tiers import classify, hint, is_hint, is_tier
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
@@ -40,7 +40,6 @@ SECTION_HEADINGS: list[tuple[str, str]] = [
     (r"faqs?|frequently asked questions", SectionKind.FAQS),
 ]
 _BOLD_LABEL = re.compile(r"^\*\*(?P<label>[^*\n]+?)\s*(?::\s*\*\*|\*\*\s*:)\s*(?P<rest>.*)$", re.S)
-_DISCLAIMER = re.compile(r"^\*\*\s*disclaimer\s*(?::\s*\*\*|\*\*\s*:)\s*", re.I)
 _LIST_MARKER = re.compile(r"^\s*(?:[*+-]|\d+[.)])\s+")
 
 
@@ -68,6 +67,9 @@ class ParsedSideEffect:
     frequency: int = Frequency.NOT_KNOWN
     body_system: str = ""
     tier_label: str = ""
+    written_inline: bool = False
+    separator: str = ""
+    list_end: str = ""
 
 
 @dataclass
@@ -88,6 +90,7 @@ class ParsedMonograph:
     side_effects: list[ParsedSideEffect] = field(default_factory=list)
     faqs: list[ParsedFaq] = field(default_factory=list)
     front_matter: dict = field(default_factory=dict)
+    ingredients: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -189,7 +192,9 @@ def _item_text(item: str) -> str:
 
 def _plain(text: str) -> str:
     """Markdown emphasis removed and whitespace collapsed, for names and labels."""
-    text = re.sub(r"(\*\*|__|(?<!\w)\*(?!\s)|(?<!\w)_(?!\s))", "", text)
+    text = text.replace("**", "").replace("__", "")
+    text = re.sub(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])", r"\1", text)
+    text = re.sub(r"(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)", r"\1", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -207,9 +212,12 @@ def _section_kind(heading: str) -> tuple[str, str]:
     if ":" in text:
         text, value = (part.strip() for part in text.split(":", 1))
     key = re.sub(r"\s*\([^)]*\)\s*$", "", text).strip().lower()
-    for pattern, kind in SECTION_HEADINGS:
-        if re.fullmatch(pattern, key):
-            return kind, value
+    # "Alprazolam – Usage": a section of one ingredient of a combination.
+    candidates = [key, key.rsplit(" – ", 1)[-1]] if " – " in key else [key]
+    for candidate in candidates:
+        for pattern, kind in SECTION_HEADINGS:
+            if re.fullmatch(pattern, candidate):
+                return kind, value
     return SectionKind.OTHER, value
 
 
@@ -229,62 +237,231 @@ def _bold_section_label(block: Block) -> tuple[str, str, str] | None:
 # -- side effects -----------------------------------------------------------
 
 _TRAILING_DETAIL = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<detail>[^()]*(?:\([^()]*\)[^()]*)*)\)$")
+_NAME_DETAIL = re.compile(
+    r"^\*\*(?P<name>[^*]+?)\s*(?::\s*\*\*|\*\*\s*:|\*\*\s*[-–—])\s*(?P<detail>.+)$", re.S
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+# Words that make a phrase a sentence about side effects rather than the name of one.
+_PROSE = re.compile(
+    r"\b(can|could|may|might|is|are|was|were|should|will|would|include|includes|including|"
+    r"generally|usually|consult|contact|seek|report|if|when|these|this|such as)\b",
+    re.I,
+)
+_MAX_NAME_WORDS = 10
 
 
-def _side_effect(text: str, label: str = "") -> ParsedSideEffect | None:
-    if "\n" in text.strip():
-        return None  # several paragraphs or a nested list: left as text
-    text = _plain(text)
-    if not text or len(text) > 200:
-        return None
-    severity, frequency = classify(label)
-    match = _TRAILING_DETAIL.match(text)
-    if match:
-        name, detail = match["name"].strip(), match["detail"].strip()
-    else:
-        name, detail = text, ""
-    return ParsedSideEffect(
-        name=name[:1].upper() + name[1:],
-        detail=detail,
-        severity=severity,
-        frequency=frequency,
-        tier_label=_plain(label),
+def _split_terms(text: str) -> list[tuple[str, str]]:
+    """Split "a, b (x, y), and c" into [("", "a"), (", ", "b (x, y)"), (", and ", "c")].
+
+    Each term comes with the words that separated it from the one before, so
+    the list can be written back exactly as it was. Commas in brackets stay.
+    """
+    separators = ";" if ";" in text else ",;"
+    parts: list[tuple[str, str]] = []
+    depth, current, separator = 0, [], ""
+    for char in text.strip():
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(0, depth - 1)
+        if char in separators and depth == 0:
+            parts.append((separator, "".join(current)))
+            current, separator = [], char
+        else:
+            current.append(char)
+    parts.append((separator, "".join(current)))
+    terms = []
+    for separator, term in parts:
+        match = re.match(r"^(\s*(?:(?:and|or)\s+)?)(.*?)\s*$", term, re.I | re.S)
+        separator = separator + re.sub(r"\s+", " ", match[1]) if separator else match[1].strip()
+        if match[2]:
+            terms.append((separator, match[2]))
+    return terms
+
+
+def _is_term(text: str) -> bool:
+    """A short noun phrase such as "Dry mouth" or "Rash (itchy)"."""
+    outside = re.sub(r"\([^)]*\)", "", text)
+    return (
+        bool(outside.strip())
+        and len(outside.split()) <= _MAX_NAME_WORDS
+        and not _PROSE.search(outside)
+        and not _SENTENCE_END.search(outside.rstrip(".!?"))
     )
 
 
-def _structure_side_effects(blocks: list[Block]) -> tuple[list[str], list[ParsedSideEffect]]:
+def _side_effect(text: str, lead: str = "", tier: str = "", **fields) -> ParsedSideEffect | None:
+    """One bullet, "Pancreatitis (inflammation of the pancreas)", as a side effect."""
+    if "\n" in text.strip():
+        return None  # several paragraphs or a nested list: left as text
+    match = _NAME_DETAIL.match(text.strip())
+    if match:
+        name, detail = _plain(match["name"]), _plain(match["detail"])
+        if is_tier(name) or _BODY_SYSTEM.match(name):
+            return None  # "**Common:** prose" is a tier written as prose, not a side effect
+    else:
+        text = _plain(text).rstrip(".")
+        match = _TRAILING_DETAIL.match(text)
+        name, detail = (match["name"], match["detail"]) if match else (text, "")
+    name, detail = name.strip().rstrip(":").strip(), detail.strip()
+    if not name or not _is_term(name) or len(detail) > 500:
+        return None
+    severity, frequency = classify(tier or lead, lead if tier else "")
+    return ParsedSideEffect(
+        name=name, detail=detail, severity=severity, frequency=frequency, **fields
+    )
+
+
+_PLAIN_LABEL = re.compile(r"^(?P<label>[A-Z][^:\n*]{0,60}?):\s+(?P<rest>\S.*)$", re.S)
+_BODY_SYSTEM = re.compile(
+    r"^(cardiovascular|heart|gastrointestinal|digestive|nervous system|central nervous system|"
+    r"cns|neurological|psychiatric|skin|dermatologic(al)?|respiratory|hepatic|liver|renal|"
+    r"kidney|musculoskeletal|hematologic(al)?|blood|endocrine|metabolic|genitourinary|urinary|"
+    r"reproductive|ocular|eyes?|ears?|immune system|allergic|other)"
+    r"( system| effects?| issues| problems| reactions| disorders| side effects)?$",
+    re.I,
+)
+
+
+def _labelled_terms(text: str, lead: str, ingredients: list[str]) -> list[ParsedSideEffect] | None:
+    """A bullet or paragraph such as "**Common (1-10%):** a, b, c" or "Cardiovascular: a, b".
+
+    The label is a tier when it names a severity or frequency, else an
+    ingredient of the combination, else the organ system its terms belong to.
+    A label followed by terms on its own line is a list written as a sentence;
+    the separators and the closing text are kept to write it back as it was.
+    """
+    text = text.strip()
+    match = _BOLD_LABEL.match(text)
+    bold = match is not None
+    match = match or _PLAIN_LABEL.match(text)
+    if match is None:
+        return None
+    label, rest = _plain(match["label"]), match["rest"].strip()
+    if is_tier(label):
+        kind = "tier"
+    elif _ingredient(label, ingredients):
+        kind = "ingredient"
+    elif _BODY_SYSTEM.match(label):
+        kind = "system"
+    elif bold:
+        kind = "other"
+    else:
+        return None
+    first, *more = rest.split("\n")
+    nested = [line for line in more if line.strip()]
+    intro = list_end = ""
+    if nested:
+        if not all(_LIST_MARKER.match(line) for line in nested):
+            return None
+        terms = [("", _LIST_MARKER.sub("", line).strip()) for line in nested]
+        written_inline = False
+        if first.strip():
+            intro = _plain(first)  # a line such as "may include:" that opens the nested list
+    else:
+        # "a, b, and c. A sentence about them." -> the terms, and what closes them.
+        first_sentence, *others = _SENTENCE_END.split(first.strip())
+        body = first_sentence.rstrip(".;")
+        list_end = first_sentence[len(body) :] + "".join(f" {other}" for other in others)
+        terms = _split_terms(body)
+        written_inline = True
+    if kind == "other":
+        # "**Drowsiness:** mostly mild" names one side effect; a category
+        # label such as "**Allergic reactions:** rash, hives" lists several.
+        if nested or len(terms) < 2:
+            return None
+        kind = "system"
+    if kind == "system":
+        fields = {"body_system": label, "tier_label": _plain(lead)}
+        tier = ""
+    else:
+        fields = {"tier_label": f"{label}: {intro}".strip()}
+        tier = label if kind == "tier" else ""
+    effects = [
+        _side_effect(
+            term,
+            lead=_plain(lead),
+            tier=tier,
+            written_inline=written_inline,
+            separator=separator if written_inline else "",
+            **fields,
+        )
+        for separator, term in terms
+    ]
+    if not effects or any(effect is None for effect in effects):
+        return None
+    effects[-1].list_end = list_end
+    return effects
+
+
+def _is_lead_in(block: Block, following: Block | None) -> bool:
+    return (
+        block.type == "paragraph"
+        and following is not None
+        and following.type in {"bullet_list", "ordered_list"}
+        and _plain(block.text).endswith(":")
+    )
+
+
+def _structure_side_effects(
+    blocks: list[Block], ingredients: list[str]
+) -> tuple[list[str], list[ParsedSideEffect]]:
     kept: list[str] = []
     found: list[ParsedSideEffect] = []
-    label = ""
+    lead = ""
     for index, block in enumerate(blocks):
         following = blocks[index + 1] if index + 1 < len(blocks) else None
-        if (
-            block.type == "paragraph"
-            and following is not None
-            and following.type in {"bullet_list", "ordered_list"}
-            and _plain(block.text).endswith(":")
-        ):
-            sentences = _SENTENCE_END.split(block.text.strip())
-            label = sentences[-1]
-            kept.append(" ".join(sentences[:-1]))
+        if _is_lead_in(block, following):
+            lead = block.text.strip()
+            continue
+        if block.type == "paragraph":
+            labelled = _labelled_terms(block.text, "", ingredients)
+            if labelled:
+                found.extend(labelled)
+            else:
+                kept.append(block.text)
             continue
         if block.type not in {"bullet_list", "ordered_list"}:
             kept.append(block.text)
-            label = ""
             continue
         leftovers: list[str] = []
+        listed: list[ParsedSideEffect] = []
+        labelled = False
+        hint = is_hint(_plain(lead))
+        label = "" if hint else _plain(lead)
         for item in block.items:
-            effect = _side_effect(_item_text(item), label)
+            text = _item_text(item)
+            result = _labelled_terms(text, lead, ingredients)
+            if result:
+                labelled = True
+                for effect in result:
+                    if effect.body_system:
+                        effect.tier_label = label
+                listed.extend(result)
+                continue
+            # The sentence that introduced the list is the tier's wording.
+            last_sentence = _SENTENCE_END.split(_plain(lead))[-1] if lead else ""
+            effect = _side_effect(text, lead=_plain(lead), tier=last_sentence, tier_label=label)
             if effect is None:
                 leftovers.append(item)
             else:
-                found.append(effect)
+                listed.append(effect)
+        # A lead-in stays in the text unless its list's own items carry it
+        # (a tier's bullets, or organ-system lists under it).
+        carried = listed and all(e.tier_label == label for e in listed)
+        if lead and not hint and not (carried and label):
+            kept.append(lead)
+            for effect in listed:
+                if effect.tier_label == label:
+                    effect.tier_label = ""
+        found.extend(listed)
         if leftovers:
-            if label:
-                kept.append(label)
-            kept.append("\n".join(leftovers))
-        label = ""
+            text = "\n".join(leftovers)
+            if kept and _is_list_text(kept[-1]) and kept[-1].lstrip()[:1] == text.lstrip()[:1]:
+                kept[-1] += "\n" + text  # what was read as two lists would read back as one
+            else:
+                kept.append(text)
+        lead = ""
     return kept, found
 
 
@@ -374,23 +551,61 @@ def parse_bytes(raw: bytes) -> ParsedMonograph:
     return monograph
 
 
+_CLOSING = re.compile(
+    r"^\*\*\s*(?P<label>disclaimer|important note|note)\s*(?::\s*\*\*|\*\*\s*:)\s*", re.I
+)
+_ADVICE = re.compile(
+    r"\b(consult|healthcare (professional|provider)|medical (advice|professional)|doctor|"
+    r"pharmacist|physician)\b",
+    re.I,
+)
+
+
+def _ingredient(text: str, ingredients: list[str]) -> str:
+    """The ingredient a heading such as "### Alprazolam" or "**1. Folic Acid (B9):**" names."""
+    name = re.sub(r"^\d+[.)]\s*", "", _plain(text)).split(":", 1)[0].strip()
+    name = re.sub(r"\s*\([^)]*\)$", "", name).strip().casefold()
+    return next((i for i in ingredients if i.casefold() == name), "") if name else ""
+
+
+def _closing(blocks: list[Block]) -> tuple[str, list[Block]]:
+    """A labelled closing paragraph ("**Disclaimer:**") and all that follows it."""
+    for index, block in enumerate(blocks):
+        match = _CLOSING.match(block.text) if block.type == "paragraph" else None
+        if match and all(b.type == "paragraph" for b in blocks[index:]):
+            label = match["label"].title()
+            closing = blocks[index:]
+            del blocks[index:]
+            return label, closing
+    return "", []
+
+
+def _is_list_text(text: str) -> bool:
+    return bool(_LIST_MARKER.match(text))
+
+
 def parse(text: str) -> ParsedMonograph:
     metadata, content, first_line = _front_matter(text)
     title = re.sub(r"\s+", " ", str(metadata["title"])).strip()
     slug = slugify(title)
     if not slug:
         raise ParseError(f"the title {title!r} gives an empty page address", 2)
+    ingredients = [part.strip() for part in title.split(" + ")] if " + " in title else []
     monograph = ParsedMonograph(
         title=title,
         slug=slug,
         sha256=sha256(text.encode()),
         front_matter={k: v for k, v in metadata.items() if k != "title"},
+        ingredients=ingredients,
     )
 
-    # Split into the introduction and sections.
+    # Split into the introduction and sections. In a combination, a heading
+    # naming one ingredient starts that ingredient's run of sections.
     introduction: list[Block] = []
-    chunks: list[tuple[str, str, list[Block], list[str]]] = []  # kind, heading, blocks, lead
+    # (kind, heading, blocks, lead text, ingredient)
+    chunks: list[tuple[str, str, list[Block], list[str], str]] = []
     seen_title = False
+    ingredient = ""
     for block in _blocks(content, first_line):
         if block.type == "h1" and not seen_title:
             seen_title = True
@@ -400,57 +615,256 @@ def parse(text: str) -> ParsedMonograph:
         if block.type in {"h2", "h3", "h4", "h5", "h6"}:
             kind, value = _section_kind(block.inline)
             heading = _plain(block.inline).rstrip(":").strip()
-            if kind == GENERIC_NAME and value:
-                heading = heading.split(":", 1)[0].strip()
-            chunks.append((kind, heading, [], [value] if value else []))
+            if kind == SectionKind.OTHER:
+                value = ""  # "### Alprazolam: Usage and Dosage" is one heading
+            elif value:
+                heading = heading.split(":", 1)[0].strip()  # "### Usage: text" starts the text
+            named = _ingredient(value if kind == GENERIC_NAME else block.inline, ingredients)
+            if named:
+                ingredient = named
+                if kind == SectionKind.OTHER:
+                    chunks.append((kind, heading, [], [], ingredient))
+                    continue
+            chunks.append((kind, heading, [], [value] if value else [], ingredient))
             continue
         label = _bold_section_label(block)
         if label is not None:
             kind, heading, rest = label
-            chunks.append((kind, heading, [], [rest] if rest else []))
+            chunks.append((kind, heading, [], [rest] if rest else [], ingredient))
             continue
+        if block.type == "paragraph" and (bold := _BOLD_LABEL.match(block.text)):
+            ingredient = _ingredient(bold["label"], ingredients) or ingredient
         if chunks:
             chunks[-1][2].append(block)
         else:
             introduction.append(block)
 
-    # The closing disclaimer is the last labelled paragraph and all after it.
-    tail = chunks[-1][2] if chunks else introduction
-    disclaimer: list[Block] = []
-    for index, block in enumerate(tail):
-        if block.type == "paragraph" and _DISCLAIMER.match(block.text):
-            disclaimer = tail[index:]
-            del tail[index:]
-            break
+    closing_label, closing = _closing(chunks[-1][2] if chunks else introduction)
 
     monograph.introduction = _join([b.text for b in introduction])
-    for kind, heading, blocks, lead in chunks:
+    sections: list[tuple[str, str, list[str]]] = []
+    for kind, heading, blocks, lead, about in chunks:
+        if about and kind != SectionKind.OTHER and about.casefold() not in heading.casefold():
+            # "Alprazolam – Usage": the ingredient leads, so the heading's own
+            # words still run straight into its text.
+            heading = f"{about} – {heading}"
         if kind == GENERIC_NAME:
-            body = _join(lead + [b.text for b in blocks])
-            if not monograph.generic_name and body and "\n" not in body and len(body) <= 255:
-                monograph.generic_name = _plain(body)
-                continue
+            # The name is the first line; anything after it stays a section.
+            paragraphs = [*lead, *(b.text for b in blocks)]
+            first = paragraphs[0].strip() if paragraphs else ""
+            if (
+                not monograph.generic_name
+                and heading.casefold() == "generic name"
+                and first
+                and "\n" not in first
+                and len(first) <= 255
+                and not (ingredients and _ingredient(first, ingredients))
+            ):
+                monograph.generic_name = _plain(first)
+                if len(paragraphs) == 1:
+                    continue
+                lead, blocks = paragraphs[1:], []
             kind = SectionKind.OTHER
         if kind == SectionKind.SIDE_EFFECTS:
-            kept, effects = _structure_side_effects(blocks)
+            kept, effects = _structure_side_effects(blocks, ingredients)
+            for effect in effects if about else []:
+                label = effect.tier_label
+                if (
+                    label
+                    and not label.startswith(f"{about} – ")
+                    and not _ingredient(label, ingredients)
+                ):
+                    effect.tier_label = f"{about} – {label}"
             monograph.side_effects.extend(effects)
-            body = _join(lead + kept)
         elif kind == SectionKind.FAQS:
             kept, faqs = _structure_faqs(blocks)
             monograph.faqs.extend(faqs)
-            body = _join(lead + kept)
         else:
-            body = _join(lead + [b.text for b in blocks])
-        monograph.sections.append(ParsedSection(kind=kind, heading=heading, body=body))
+            kept = [b.text for b in blocks]
+        if kind == SectionKind.OTHER and not blocks and not lead and heading == about:
+            continue  # an ingredient's own heading: its name now qualifies the sections after it
+        sections.append((kind, heading, lead + kept))
 
-    if disclaimer:
-        first = _DISCLAIMER.sub("", disclaimer[0].text, count=1)
-        body = _join([first] + [b.text for b in disclaimer[1:]])
+    # Closing advice: a labelled paragraph, or else the last section's trailing
+    # paragraphs that tell the reader to consult a professional.
+    closing_texts = [b.text for b in closing]
+    if closing_texts:
+        closing_texts[0] = _CLOSING.sub("", closing_texts[0], count=1)
+    elif sections:
+        kept = sections[-1][2]
+        while kept and not _is_list_text(kept[-1]) and _ADVICE.search(kept[-1]):
+            closing_texts.insert(0, kept.pop())
+        closing_label = "Disclaimer" if closing_texts else ""
+
+    for kind, heading, kept in sections:
+        monograph.sections.append(ParsedSection(kind=kind, heading=heading, body=_join(kept)))
+    if closing_texts:
         monograph.sections.append(
-            ParsedSection(kind=SectionKind.DISCLAIMER, heading="Disclaimer", body=body)
+            ParsedSection(
+                kind=SectionKind.DISCLAIMER, heading=closing_label, body=_join(closing_texts)
+            )
         )
 
     if not chunks:
         monograph.status = Status.DRAFT
         monograph.warnings.append("no sections: not a monograph, imported as a draft")
     return monograph
+
+
+# -- writing ----------------------------------------------------------------
+
+
+def _set_marker(block: str, marker: str) -> str:
+    return "\n".join(
+        marker + line[1:] if line.startswith(("* ", "- ")) else line for line in block.split("\n")
+    )
+
+
+def _separate_lists(blocks: list[str], after: str = "") -> list[str]:
+    """Give neighbouring lists different bullets, so that they read back as separate lists.
+
+    In Markdown two lists with one bullet character and only a blank line
+    between them are one list; a change of bullet character starts a new one.
+    ``after`` is the text that will follow the blocks.
+    """
+    following = after.lstrip()[:2]
+    result = list(blocks)
+    for index in range(len(result) - 1, -1, -1):
+        if not result[index].startswith(("* ", "- ")):
+            following = ""
+            continue
+        marker = "-" if following == "* " else "*"
+        result[index] = _set_marker(result[index], marker)
+        following = f"{marker} "
+    return result
+
+
+def _item(effect: ParsedSideEffect) -> str:
+    """ "Pancreatitis (inflammation of the pancreas)"; "**Name** – detail" where brackets clash."""
+    if not effect.detail:
+        return effect.name
+    if "(" in effect.detail or ")" in effect.detail or "(" in effect.name:
+        return f"**{effect.name}** – {effect.detail}"
+    return f"{effect.name} ({effect.detail})"
+
+
+def _read_back(effect: ParsedSideEffect, lead: str) -> tuple[int, int]:
+    """The severity and frequency the parser will give ``effect`` as written, under ``lead``."""
+    if effect.body_system or not effect.written_inline:
+        wording = _SENTENCE_END.split(lead)[-1] if lead and not effect.body_system else lead
+        return classify(wording, lead if wording != lead else "")
+    label = effect.tier_label.split(":", 1)[0]
+    return classify(label, lead) if is_tier(label) else classify(lead)
+
+
+def _side_effect_lists(effects: list[ParsedSideEffect]) -> list[str]:
+    """Side effects written back as the lists they were read from.
+
+    Where a list's own wording no longer gives its severity and frequency (a
+    pharmacist changed them), a line in the portal's own words for both goes
+    before it; the parser reads that line as exactly those values.
+    """
+    runs: list[list[ParsedSideEffect]] = []
+    for effect in effects:
+        previous = runs[-1][-1] if runs else None
+        key = (effect.tier_label, effect.body_system, effect.written_inline)
+        same = previous is not None and key == (
+            previous.tier_label,
+            previous.body_system,
+            previous.written_inline,
+        )
+        same = same and (effect.severity, effect.frequency) == (
+            previous.severity,
+            previous.frequency,
+        )
+        if same and not previous.list_end:
+            runs[-1].append(effect)
+        else:
+            runs.append([effect])
+
+    # Runs under one introduction make one list, as they were read: a new
+    # list starts only where a new introduction does.
+    blocks: list[str] = []
+    current: str | None = None  # the introduction of the list being written
+    for run in runs:
+        first = run[0]
+        labelled = first.written_inline or bool(first.body_system)
+        # Bullets and organ-system lists sit under their tier's wording; a
+        # labelled sentence list ("**Common:** a, b") carries its own.
+        lead = first.tier_label if (first.body_system or not first.written_inline) else ""
+        if _read_back(first, lead) != (first.severity, first.frequency):
+            lead = hint(first.severity, first.frequency)
+        if first.written_inline:
+            label = f"{first.body_system}:" if first.body_system else first.tier_label
+            terms = "".join(
+                (effect.separator if index else "") + _item(effect)
+                for index, effect in enumerate(run)
+            )
+            items = f"* **{label.rstrip(':')}:** {terms}{run[-1].list_end}"
+        elif first.body_system:
+            nested = "\n".join(f"    * {_item(effect)}" for effect in run)
+            items = f"* **{first.body_system}:**\n{nested}"
+        else:
+            items = "\n".join(f"* {_item(effect)}" for effect in run)
+        key = lead or ("" if labelled else None)
+        if lead and lead != current:
+            blocks.append(lead if lead.endswith(":") else f"{lead}:")
+        elif key is not None and key == current and blocks:
+            blocks[-1] += "\n" + items
+            continue
+        blocks.append(items)
+        current = key
+    return blocks
+
+
+def _faq_list(faqs: list[ParsedFaq]) -> str:
+    lines = []
+    for faq in faqs:
+        answer = faq.answer.strip().replace("\n", "\n  ")
+        lines.append(f"* **Q: {faq.question}** A: {answer}")
+    return "\n".join(lines)
+
+
+def dump(monograph: ParsedMonograph) -> str:
+    """A monograph in the file format, such that :func:`parse` reads it back the same."""
+    front = {"layout": "minimal-medicine", **monograph.front_matter, "title": monograph.title}
+    header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=10_000).strip()
+    parts = [f"---\n{header}\n---", f"# {monograph.title}"]
+    if monograph.introduction:
+        parts.append(monograph.introduction)
+    sections = list(monograph.sections)
+    if monograph.generic_name:
+        parts.append(f"### Generic Name\n{monograph.generic_name}")
+        if (
+            sections
+            and sections[0].kind == SectionKind.OTHER
+            and sections[0].heading == "Generic Name"
+        ):
+            parts.append(sections.pop(0).body)
+    closing = [s for s in sections if s.kind == SectionKind.DISCLAIMER]
+    effects_written = faqs_written = False
+    for section in sections:
+        if section.kind == SectionKind.DISCLAIMER:
+            continue
+        parts.append(f"### {section.heading}")
+        body = section.body.strip()
+        if section.kind == SectionKind.SIDE_EFFECTS and not effects_written:
+            # The lists come first: a paragraph of the text ending in a colon
+            # would otherwise read back as the introduction of the list after it.
+            effects_written = True
+            parts.extend(_separate_lists(_side_effect_lists(monograph.side_effects), after=body))
+        elif section.kind == SectionKind.FAQS and not faqs_written and monograph.faqs:
+            faqs_written = True
+            if body:
+                parts.append(body)
+            last_line = body.rstrip().rsplit("\n", 1)[-1].lstrip() if body else ""
+            parts.append(
+                _set_marker(_faq_list(monograph.faqs), "-" if last_line[:2] == "* " else "*")
+            )
+            continue
+        if body:
+            parts.append(body)
+    for section in closing:
+        label = section.heading if _CLOSING.match(f"**{section.heading}:**") else "Disclaimer"
+        parts.append(f"**{label}:** {section.body.strip()}")
+    return "\n\n".join(part.strip("\n") for part in parts if part.strip()) + "\n"

@@ -12,12 +12,18 @@ from ..choices import Frequency, Severity
 
 # (pattern, severity): words that say a reader should act on the side effect.
 SEVERITY_RULES: list[tuple[str, Severity]] = [
+    # The portal's own labels, as the exporter writes them for a pharmacist's
+    # choice: the only wording that yields EMERGENCY.
+    (re.escape(Severity.EMERGENCY.label.lower()), Severity.EMERGENCY),
+    (re.escape(Severity.SERIOUS.label.lower()), Severity.SERIOUS),
+    (re.escape(Severity.MILD.label.lower()), Severity.MILD),
     (r"\b(serious|severe|dangerous|life[- ]threatening|medical (attention|help)|"
      r"emergency|immediately|call (your|a) doctor|stop taking)\b", Severity.SERIOUS),
 ]  # fmt: skip
 
 # (pattern, frequency): the first match wins, so the narrower wording comes first.
 FREQUENCY_RULES: list[tuple[str, Frequency]] = [
+    (r"\bnot known\b", Frequency.NOT_KNOWN),
     (r"\bvery rare(ly)?\b", Frequency.VERY_RARE),
     (r"\bvery common\b", Frequency.VERY_COMMON),
     (r"\b(less common|uncommon|less frequent|infrequent|occasional)\b", Frequency.UNCOMMON),
@@ -56,19 +62,52 @@ def _frequency_from_percent(label: str) -> Frequency | None:
     return Frequency.VERY_COMMON
 
 
-def classify(label: str) -> tuple[Severity, Frequency]:
-    """Map a tier's wording onto a (severity, frequency) pair."""
-    text = label.lower()
-    severity = Severity.MILD
-    for pattern, value in SEVERITY_RULES:
-        if re.search(pattern, text):
-            severity = value
-            break
+def cues(text: str) -> tuple[Severity | None, Frequency | None]:
+    """The severity and frequency a piece of wording names, where it names one."""
+    text = text.lower()
+    severity = next((value for pattern, value in SEVERITY_RULES if re.search(pattern, text)), None)
     frequency = _frequency_from_percent(text)
     if frequency is None:
-        frequency = Frequency.NOT_KNOWN
-        for pattern, value in FREQUENCY_RULES:
-            if re.search(pattern, text):
-                frequency = value
-                break
+        frequency = next(
+            (value for pattern, value in FREQUENCY_RULES if re.search(pattern, text)), None
+        )
     return severity, frequency
+
+
+def classify(label: str, context: str = "") -> tuple[Severity, Frequency]:
+    """Map a tier's wording onto a (severity, frequency) pair.
+
+    ``label`` is the tier's own wording (the sentence just before its list, or
+    its bold label); ``context`` is wording around it, consulted only when the
+    label itself names neither. A label naming only a frequency ("Common side
+    effects include:") is not made serious by a neighbouring sentence.
+    """
+    severity, frequency = cues(label)
+    if severity is None and frequency is None:
+        severity, frequency = cues(context)
+    return severity or Severity.MILD, frequency or Frequency.NOT_KNOWN
+
+
+def is_tier(label: str) -> bool:
+    """Whether a short bold label ("Common", "Serious (rare)") names a tier."""
+    severity, frequency = cues(label)
+    return severity is not None or frequency is not None or "side effect" in label.lower()
+
+
+def hint(severity: int, frequency: int) -> str:
+    """The portal's own wording for a list's severity and frequency, as the exporter writes it.
+
+    "Rare (≥1/10,000 to <1/1,000), Emergency – get help now": :func:`classify`
+    reads it back as exactly these values.
+    """
+    return f"{Frequency(frequency).label}, {Severity(severity).label}:"
+
+
+_HINT = re.compile(
+    "^(" + "|".join(re.escape(f.label) for f in Frequency) + "), ("
+    + "|".join(re.escape(s.label) for s in Severity) + "):$"
+)  # fmt: skip
+
+
+def is_hint(text: str) -> bool:
+    return bool(_HINT.match(text.strip()))
