@@ -17,6 +17,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $@
 
+# The page checkers (W3C Nu checker, axe-core) for the browser tests, from npm.
+# Without npm those tests are skipped (CI, which has it, fails on any skip).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --no-audit --no-fund --ignore-scripts && touch $@; \
+	else \
+		echo "npm not found: the page-checker tests will be skipped"; \
+	fi
+
 install: $(VENV)/.installed
 
 ## run: set up the SQLite database, import $(CORPUS) and serve on 127.0.0.1:$(PORT)
@@ -29,7 +38,7 @@ run: install
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## test: the whole suite (SQLite unless DATABASE_URL is set)
-test: install
+test: install node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## bench-import: time importing the 300-file sample corpus into an empty database
@@ -47,4 +56,4 @@ format: install
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules db.sqlite3 artifacts .pytest_cache .ruff_cache

@@ -8,7 +8,15 @@ admin.site.site_header = "Drug monograph portal"
 admin.site.site_title = "Monograph portal admin"
 admin.site.index_title = "Monographs"
 
-MARKDOWN_EDITOR = {models.TextField: {"widget": AdminMarkdownxWidget}}
+
+class MarkdownEditor(AdminMarkdownxWidget):
+    """markdownx's admin editor, plus a script that shows why an upload was refused."""
+
+    class Media:
+        js = ["js/editor.js"]
+
+
+MARKDOWN_EDITOR = {models.TextField: {"widget": MarkdownEditor}}
 
 
 class IngredientInline(admin.TabularInline):

@@ -3,14 +3,28 @@ from django.db import models
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.text import slugify
+from modelsearch import index
+from modelsearch.queryset import SearchableQuerySetMixin
 
+from . import terms
 from .choices import Frequency, SectionKind, Severity, Status
 from .markdown import render
 
 
-class DrugQuerySet(models.QuerySet):
+class DrugQuerySet(SearchableQuerySetMixin, models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
+
+    def with_severity_counts(self):
+        """``mild_count``, ``serious_count``, ``emergency_count``: all of them, unfiltered."""
+        return self.annotate(
+            **{
+                f"{severity.slug}_count": models.Count(
+                    "side_effects", filter=models.Q(side_effects__severity=severity)
+                )
+                for severity in Severity
+            }
+        )
 
     def for_detail(self, side_effects=None):
         """Everything a monograph page shows, in a fixed number of queries.
@@ -19,7 +33,7 @@ class DrugQuerySet(models.QuerySet):
         """
         if side_effects is None:
             side_effects = SideEffect.objects.all()
-        return self.prefetch_related(
+        return self.select_related("reviewed_by").prefetch_related(
             Prefetch("sections", queryset=Section.objects.order_by("position", "id")),
             Prefetch("side_effects", queryset=side_effects.order_by("position", "id")),
             Prefetch("faqs", queryset=Faq.objects.order_by("position", "id")),
@@ -30,7 +44,7 @@ class DrugQuerySet(models.QuerySet):
         )
 
 
-class Drug(models.Model):
+class Drug(index.Indexed, models.Model):
     title = models.CharField(
         max_length=255,
         help_text="As the monograph names itself, e.g. “Isotretinoin (Systemic)”.",
@@ -71,6 +85,22 @@ class Drug(models.Model):
     )
 
     objects = DrugQuerySet.as_manager()
+
+    # The full-text index (SQLite FTS5 or PostgreSQL): names weigh most, then
+    # what the monograph says. monographs.search keeps it in step with edits.
+    search_fields = [
+        index.SearchField("title", boost=4),
+        index.AutocompleteField("title"),
+        index.SearchField("generic_name", boost=3),
+        index.AutocompleteField("generic_name"),
+        index.SearchField("brand_names", boost=3),
+        index.RelatedFields("ingredients", [index.SearchField("name")]),
+        index.RelatedFields("side_effects", [index.SearchField("name")]),
+        index.RelatedFields("sections", [index.SearchField("body")]),
+        index.RelatedFields("faqs", [index.SearchField("question"), index.SearchField("answer")]),
+        index.FilterField("status"),
+        index.FilterField("id"),
+    ]
 
     class Meta:
         ordering = ["title"]
@@ -138,6 +168,13 @@ class Section(models.Model):
 class SideEffect(models.Model):
     drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="side_effects")
     name = models.CharField(max_length=255, help_text="E.g. “Pancreatitis”.")
+    term = models.CharField(
+        max_length=255,
+        default="",
+        editable=False,
+        db_index=True,
+        help_text="The name normalised for matching across drugs (“nosebleed”).",
+    )
     detail = models.CharField(
         max_length=1000, blank=True, help_text="E.g. “inflammation of the pancreas”."
     )
@@ -176,6 +213,10 @@ class SideEffect(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.term = terms.normalise(self.name)
+        super().save(*args, **kwargs)
 
     @property
     def severity_slug(self) -> str:

@@ -1,16 +1,21 @@
+import json
 from itertools import groupby
 
 from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, Min
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views import View
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView, ListView, TemplateView
 from markdownx.views import ImageUploadView
 
-from .choices import SectionKind, Severity
-from .filters import SideEffectFilter
+from . import search, terms
+from .choices import Frequency, SectionKind, Severity, Status
+from .filters import LETTERS, DrugFilter, SideEffectFilter, SideEffectLookupFilter
 from .forms import EditorImageForm
 from .markdown import render as render_markdown
 from .models import Drug, SideEffect
@@ -72,11 +77,51 @@ class PublishedDrugMixin:
         return Drug.objects.published()
 
 
+class HomeView(TemplateView):
+    template_name = "monographs/home.html"
+
+    def get_context_data(self, **kwargs):
+        published = Drug.objects.published().only("title", "slug", "reviewed_on", "updated")
+        return super().get_context_data(
+            letters=LETTERS,
+            form=DrugFilter().form,
+            recently_reviewed=published.filter(reviewed_on__isnull=False).order_by(
+                "-reviewed_on", "title"
+            )[:6],
+            recently_updated=published.order_by("-updated", "title")[:6],
+            **kwargs,
+        )
+
+
 class DrugListView(PublishedDrugMixin, ListView):
-    paginate_by = 100
+    """A–Z, filters and ranked full-text search, in one GET form."""
+
+    paginate_by = 50
 
     def get_queryset(self):
-        return super().get_queryset().only("title", "slug", "generic_name")
+        self.filterset = DrugFilter(self.request.GET or None, queryset=super().get_queryset())
+        drugs = self.filterset.qs.only("title", "slug", "generic_name", "updated")
+        cleaned = self.filterset.cleaned
+        sort = cleaned.get("sort")
+        order = {"updated": ["-updated", "title"]}.get(sort, ["title"])
+        if cleaned.get("q"):
+            # The index ranks; the filters above narrow what it may return.
+            matches = Drug.objects.filter(pk__in=drugs.values("pk")).only(*LIST_FIELDS)
+            if sort:
+                return search.search(matches.order_by(*order), cleaned["q"], by_relevance=False)
+            return search.search(matches, cleaned["q"])
+        return drugs.order_by(*order)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            filter=self.filterset,
+            letters=LETTERS,
+            query=self.filterset.cleaned.get("q", ""),
+            **kwargs,
+        )
+
+
+LIST_FIELDS = ["title", "slug", "generic_name", "updated"]
 
 
 class DrugDetailView(PublishedDrugMixin, DetailView):
@@ -86,7 +131,7 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
         )
         # Staff preview any monograph, whatever its status; the page says so.
         drugs = Drug.objects.all() if self.request.user.is_staff else super().get_queryset()
-        return drugs.for_detail(side_effects=self.filterset.qs)
+        return drugs.for_detail(side_effects=self.filterset.qs).with_severity_counts()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -107,10 +152,162 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
             ),
             faqs_section=next((s for s in sections if s.kind == SectionKind.FAQS), None),
             severity_groups=groups,
+            severity_counts=[
+                (severity, getattr(drug, f"{severity.slug}_count")) for severity in Severity
+            ],
             filter=self.filterset,
             faqs=list(drug.faqs.all()),
+            json_ld=json_script_data(structured_data(drug, self.request)),
         )
         return context
+
+
+def structured_data(drug: Drug, request) -> dict:
+    """schema.org: a medical web page about a drug."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "name": drug.title,
+        "url": request.build_absolute_uri(drug.get_absolute_url()),
+        "dateModified": drug.updated.isoformat(),
+        "about": {
+            "@type": "Drug",
+            "name": drug.title,
+            **({"nonProprietaryName": drug.generic_name} if drug.generic_name else {}),
+            **({"activeIngredient": [i.name for i in drug.ingredients.all()]}
+               if drug.ingredients.all() else {}),
+        },
+    }  # fmt: skip
+    if drug.reviewed_on:
+        data["lastReviewed"] = drug.reviewed_on.isoformat()
+        if drug.reviewed_by:
+            name = drug.reviewed_by.get_full_name() or drug.reviewed_by.get_username()
+            data["reviewedBy"] = {"@type": "Person", "name": name}
+    return data
+
+
+def json_script_data(data: dict) -> str:
+    """JSON safe to place inside a <script> element."""
+    text = json.dumps(data, ensure_ascii=False, cls=DjangoJSONEncoder)
+    return mark_safe(text.translate(_SCRIPT_ESCAPES))  # <, > and & escaped: no markup left
+
+
+_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def drug_json(request, slug):
+    """``/drugs/<slug>.json``: a published monograph as data."""
+    drug = get_object_or_404(Drug.objects.published().for_detail(), slug=slug)
+    data = {
+        "title": drug.title,
+        "slug": drug.slug,
+        "url": request.build_absolute_uri(drug.get_absolute_url()),
+        "generic_name": drug.generic_name,
+        "brand_names": [b.strip() for b in drug.brand_names.split(",") if b.strip()],
+        "ingredients": [i.name for i in drug.ingredients.all()],
+        "reviewed_on": drug.reviewed_on,
+        "updated": drug.updated,
+        "introduction": drug.introduction,
+        "sections": [
+            {"kind": s.kind, "heading": s.heading, "body": s.body} for s in drug.sections.all()
+        ],
+        "side_effects": [
+            {
+                "name": e.name,
+                "detail": e.detail,
+                "severity": Severity(e.severity).slug,
+                "frequency": Frequency(e.frequency).name.lower().replace("_", "-"),
+                "body_system": e.body_system,
+            }
+            for e in drug.side_effects.all()
+        ],
+        "faqs": [{"question": f.question, "answer": f.answer} for f in drug.faqs.all()],
+    }
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+
+
+def suggest(request):
+    """Titles for the search box's suggestions, as JSON; the plain form works without it."""
+    query = request.GET.get("q", "").strip()[:100]
+    if len(query) < 2:
+        return JsonResponse({"results": []})
+    drugs = search.autocomplete(Drug.objects.published().only("title", "slug"), query)[:8]
+    return JsonResponse(
+        {"results": [{"title": d.title, "url": d.get_absolute_url()} for d in drugs]}
+    )
+
+
+class SideEffectLookupView(TemplateView):
+    """Which published drugs list a side effect, at what severity and frequency."""
+
+    template_name = "monographs/sideeffect_lookup.html"
+
+    def get_context_data(self, **kwargs):
+        filterset = SideEffectLookupFilter(
+            self.request.GET or None, queryset=SideEffect.objects.all()
+        )
+        query = filterset.form.cleaned_data.get("q", "") if filterset.is_valid() else ""
+        listed = SideEffect.objects.filter(drug__status=Status.PUBLISHED)
+        context = {"filter": filterset, "query": query, "term": terms.normalise(query)}
+        if query:
+            context["matches"] = (
+                filterset.filter_queryset(listed.filter(term=context["term"]))
+                .select_related("drug")
+                .only("name", "detail", "severity", "frequency", "drug__title", "drug__slug")
+                .order_by("-severity", "drug__title", "position")
+            )
+        else:
+            context["most_listed"] = (
+                listed.values("term")
+                .annotate(drugs=Count("drug", distinct=True), name=Min("name"))
+                .order_by("-drugs", "term")[:60]
+            )
+        return super().get_context_data(**context, **kwargs)
+
+
+class CompareView(TemplateView):
+    """Two to four monographs side by side."""
+
+    template_name = "monographs/compare.html"
+    limits = (2, 4)
+
+    def get_context_data(self, **kwargs):
+        slugs = [s for s in self.request.GET.get("drugs", "").replace(" ", "").split(",") if s]
+        slugs = list(dict.fromkeys(slugs))
+        context = {"slugs": slugs, "limits": self.limits}
+        if len(slugs) == 1:
+            context["error"] = "Add one to three more medicines to compare with it."
+            return super().get_context_data(**context, **kwargs)
+        if not self.limits[0] <= len(slugs) <= self.limits[1]:
+            context["error"] = "Choose between two and four medicines to compare."
+            return super().get_context_data(**context, **kwargs)
+        found = {d.slug: d for d in Drug.objects.published().for_detail().filter(slug__in=slugs)}
+        drugs = [found[slug] for slug in slugs if slug in found]
+        missing = [slug for slug in slugs if slug not in found]
+        if missing:
+            context["error"] = "No published monograph at: " + ", ".join(missing)
+        kinds = [k for k in SectionKind if k not in (SectionKind.OTHER, SectionKind.DISCLAIMER)]
+        context["drugs"] = drugs
+        context["rows"] = [
+            {
+                "kind": kind,
+                "cells": [[s for s in d.sections.all() if s.kind == kind] for d in drugs],
+            }
+            for kind in kinds
+            if any(s.kind == kind for d in drugs for s in d.sections.all())
+        ]
+        effects: dict[str, dict] = {}
+        for column, drug in enumerate(drugs):
+            for effect in drug.side_effects.all():
+                row = effects.setdefault(
+                    effect.term, {"name": effect.name, "cells": [None] * len(drugs)}
+                )
+                row["cells"][column] = row["cells"][column] or effect
+        context["side_effects"] = sorted(
+            effects.values(),
+            key=lambda r: (-sum(c is not None for c in r["cells"]), r["name"].casefold()),
+        )
+        return super().get_context_data(**context, **kwargs)
 
 
 # The Markdown editor's endpoints. portal/urls.py puts them behind a staff login;

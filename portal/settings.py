@@ -7,9 +7,11 @@ turns on debugging for local use.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -59,15 +61,20 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.sitemaps",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "django_filters",
     "markdownx",
+    "modelsearch",
     "monographs",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,6 +82,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during login into its response.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out account/address pair is refused before its password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -103,6 +118,9 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # modelsearch's PostgreSQL full-text index needs the contrib app.
+    INSTALLED_APPS.append("django.contrib.postgres")
 
 CACHES = {
     "default": {
@@ -148,12 +166,16 @@ LOGIN_URL = "admin:login"
 
 # django-markdownx: its views are routed in portal/urls.py behind a staff
 # login, and its preview goes through the portal's own sanitising renderer.
+# Uploads go through monographs.forms.EditorImageForm, which checks what the
+# file really is rather than the type and name the browser claims.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "monographs.markdown.render"
 MARKDOWNX_URLS_PATH = "/markdownx/markdownify/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/markdownx/upload/"
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png"]
 MARKDOWNX_UPLOAD_MAX_SIZE = 2 * 1024 * 1024
 MARKDOWNX_MEDIA_PATH = "markdownx/"
+# A 2 MB PNG can still decode to gigabytes; larger images are refused unopened.
+UPLOAD_IMAGE_MAX_PIXELS = 40_000_000
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -167,6 +189,40 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     if env_bool("DJANGO_BEHIND_TLS_PROXY"):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        if not SECURE_SSL_REDIRECT:
+            # The TLS-terminating proxy redirects plain HTTP itself, so Django must not.
+            SILENCED_SYSTEM_CHECKS = ["security.W008"]
+
+# One policy everywhere, so that anything the admin or the pages would need
+# 'unsafe-inline' for fails in development and in the tests, not first in production.
+# Every script and style is a file under /static/; Markdown images are same-origin uploads.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# django-axes: five failed sign-ins lock that account from that address for 15 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "monographs.views.locked_out"
+# Where the client's address comes from. Only REMOTE_ADDR by default: without a
+# proxy that sets it, X-Forwarded-For is whatever the client wants it to be, and a
+# forged one would dodge the lockout. See README, "Configuration".
+AXES_IPWARE_META_PRECEDENCE_ORDER = env_list("DJANGO_AXES_IP_HEADERS", "REMOTE_ADDR")
+_axes_proxy_count = os.environ.get("DJANGO_AXES_PROXY_COUNT", "").strip()
+AXES_IPWARE_PROXY_COUNT = int(_axes_proxy_count) if _axes_proxy_count else None
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,7 @@
 
 from itertools import count
 
+from monographs import search
 from monographs.choices import SectionKind, Severity, Status
 from monographs.models import Drug, Faq, Section, SideEffect
 
@@ -32,6 +33,7 @@ def make_drug(
         SideEffect(
             drug=drug,
             name=f"Effect {i}",
+            term=f"effect {i}",
             severity=severities[i % len(severities)],
             position=i,
         )
@@ -41,4 +43,5 @@ def make_drug(
         Faq.objects.create(
             drug=drug, question=f"Question {i}?", answer=f"Answer **{i}**.", position=i
         )
+    search.reindex(drug)
     return drug

@@ -157,3 +157,14 @@ def test_import_export_import_changes_nothing(imported, tmp_path):
     call_command("import_monographs", str(tmp_path / "first"), stdout=out, stderr=io.StringIO())
     assert "0 created, 299 updated" in out.getvalue()
     assert content() == before
+
+
+def test_acne_ranks_isotretinoin_in_the_top_three(imported, client):
+    response = client.get("/drugs/", {"q": "acne"})
+    top = [drug.slug for drug in response.context["drug_list"][:3]]
+    assert any(slug.startswith("isotretinoin") for slug in top), top
+
+
+def test_the_lookup_for_serious_pancreatitis_lists_isotretinoin(imported, client):
+    response = client.get("/side-effects/", {"q": "pancreatitis", "severity": "serious"})
+    assert "isotretinoin-systemic" in [e.drug.slug for e in response.context["matches"]]

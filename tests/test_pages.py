@@ -82,12 +82,6 @@ def test_filtered_page_uses_the_same_queries_as_the_plain_page(
         client.get(drug.get_absolute_url())
 
 
-def test_home_leads_to_the_list(db, client):
-    response = client.get("/")
-    assert response.status_code == 302
-    assert response["Location"] == reverse("monographs:drug_list")
-
-
 def test_unknown_page_answers_404_in_the_site_style(db, client):
     response = client.get("/drugs/no-such-drug/")
     assert response.status_code == 404

@@ -8,6 +8,7 @@ import enum
 from django.db import transaction
 from django.utils.text import slugify
 
+from .. import search, terms
 from ..models import Drug, Faq, Ingredient, Section, SideEffect
 from .parse import ParsedMonograph
 
@@ -81,6 +82,7 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
             SideEffect(
                 drug=drug,
                 name=e.name[:255],
+                term=terms.normalise(e.name),
                 detail=e.detail[:1000],
                 severity=e.severity,
                 frequency=e.frequency,
@@ -93,4 +95,5 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
             )
             for i, e in enumerate(monograph.side_effects, start=1)
         )
+        search.reindex(drug)
     return outcome

@@ -50,3 +50,71 @@ def live_seed_drug(transactional_db) -> Drug:
 def screenshots_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def superuser(transactional_db):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser("editor", password=None)
+
+
+@pytest.fixture
+def signed_in(page, live_server, superuser):
+    """The browser page, signed in to the admin as ``superuser`` (no login form, so no lockout)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(superuser)
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return page
+
+
+@pytest.fixture
+def watched(page):
+    """The page, recording every dialog it opens and every CSP violation it reports.
+
+    ``page.dialogs`` and ``csp_violations(page)`` tell afterwards. Dialogs are
+    dismissed, so that a vector that did run cannot stall the test.
+    """
+    page.dialogs = []
+
+    def record(dialog):
+        page.dialogs.append(f"{dialog.type}: {dialog.message!r} on {page.url}")
+        dialog.dismiss()
+
+    page.on("dialog", record)
+    page.add_init_script(WATCH)
+    return page
+
+
+WATCH = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) =>
+  window.__cspViolations.push(event.effectiveDirective + " blocked " + event.blockedURI));
+// markdownx announces each preview it renders (or fails to) on the editor's box.
+window.__previews = 0;
+for (const type of ["markdownx.update", "markdownx.updateError"]) {
+  document.addEventListener(type, () => window.__previews++, true);
+}
+"""
+
+
+def csp_violations(page) -> list[str]:
+    return page.evaluate("window.__cspViolations || []")
+
+
+def wait_for_previews(page) -> None:
+    """Until every markdownx editor on the page has rendered its first preview."""
+    page.wait_for_function(
+        "() => window.__previews >= document.querySelectorAll('[data-markdownx-init]').length"
+    )

@@ -1,0 +1,260 @@
+"""Who may open which admin and editing address: one table, one row per address.
+
+Roles: an anonymous reader; a signed-in account that is not staff; a staff account
+with no role; the Pharmacist and Reviewer groups (staff, as editors are); a
+superuser. A new admin or editing address (history, restore, workflow actions)
+is one more row.
+
+Outcomes:
+- OK: served (200, or a redirect after a successful POST), and the POST took effect;
+- LOGIN: sent to the sign-in page, nothing changed;
+- DENIED: 403, nothing changed;
+- IGNORED: answered, but the POST changed nothing (an action the user is not offered).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from io import BytesIO
+from types import SimpleNamespace
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
+
+from monographs.models import Drug
+
+from .factories import make_drug
+from .test_admin import form_data
+
+OK, LOGIN, DENIED, IGNORED = "ok", "login", "denied", "ignored"
+ROLES = ["anonymous", "member", "staff", "pharmacist", "reviewer", "superuser"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    label: str
+    method: str
+    url: Callable
+    data: Callable | None = None
+    effect: Callable | None = None  # did the POST do what it asks?
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def get(label, name, *args):
+    return Endpoint(label, "get", lambda w: reverse(name, args=[a(w) for a in args]))
+
+
+def post(label, name, *args, data, effect=None):
+    return Endpoint(label, "post", lambda w: reverse(name, args=[a(w) for a in args]), data, effect)
+
+
+def drug(w):
+    return w.drug.pk
+
+
+def someone(w):
+    return w.someone.pk
+
+
+def role_group(w):
+    return w.group.pk
+
+
+def edited_drug(w):
+    data = form_data(w.superuser.get(reverse("admin:monographs_drug_change", args=[w.drug.pk])))
+    return {**data, "generic_name": "Edited"}
+
+
+def new_drug(w):
+    data = form_data(w.superuser.get(reverse("admin:monographs_drug_add")))
+    return {**data, "title": "Newamine", "slug": "newamine", "status": "draft"}
+
+
+def promoted_user(w):
+    url = reverse("admin:auth_user_change", args=[w.someone.pk])
+    data = form_data(w.superuser.get(url))
+    # The admin splits "date joined" into a date and a time input.
+    joined = data.pop("date_joined")
+    data.update(date_joined_0=f"{joined:%Y-%m-%d}", date_joined_1=f"{joined:%H:%M:%S}")
+    return {**data, "is_staff": "on", "is_superuser": "on"}
+
+
+def png(w):
+    buffer = BytesIO()
+    Image.new("RGB", (4, 4), "teal").save(buffer, "PNG")
+    return {"image": SimpleUploadedFile("x.png", buffer.getvalue(), "image/png")}
+
+
+def reviewer_choices(w):
+    query = "app_label=monographs&model_name=drug&field_name=reviewed_by"
+    return f"{reverse('admin:autocomplete')}?{query}"
+
+
+def drug_edited(w):
+    return Drug.objects.filter(generic_name="Edited").exists()
+
+
+def drug_added(w):
+    return Drug.objects.filter(slug="newamine").exists()
+
+
+def drug_deleted(w):
+    return not Drug.objects.filter(pk=w.drug.pk).exists()
+
+
+def someone_promoted(w):
+    return get_user_model().objects.get(pk=w.someone.pk).is_superuser
+
+
+def image_stored(w):
+    return any(path.is_file() for path in w.media.rglob("*"))
+
+
+def delete_action(w):
+    return {"action": "delete_selected", "_selected_action": [w.drug.pk], "post": "yes"}
+
+
+ENDPOINTS = [
+    get("admin index", "admin:index"),
+    get("own password form", "admin:password_change"),
+    get("drug list", "admin:monographs_drug_changelist"),
+    get("drug add form", "admin:monographs_drug_add"),
+    get("drug change form", "admin:monographs_drug_change", drug),
+    get("drug history", "admin:monographs_drug_history", drug),
+    get("drug delete form", "admin:monographs_drug_delete", drug),
+    post("drug save", "admin:monographs_drug_change", drug, data=edited_drug, effect=drug_edited),
+    post("drug add", "admin:monographs_drug_add", data=new_drug, effect=drug_added),
+    post("drug delete", "admin:monographs_drug_delete", drug, data=lambda w: {"post": "yes"},
+         effect=drug_deleted),
+    post("drug delete action", "admin:monographs_drug_changelist", data=delete_action,
+         effect=drug_deleted),
+    Endpoint("reviewer picker", "get", reviewer_choices),
+    get("user list", "admin:auth_user_changelist"),
+    get("user add form", "admin:auth_user_add"),
+    get("user change form", "admin:auth_user_change", someone),
+    get("user password form", "admin:auth_user_password_change", someone),
+    post("promote to superuser", "admin:auth_user_change", someone, data=promoted_user,
+         effect=someone_promoted),
+    get("group list", "admin:auth_group_changelist"),
+    get("group change form", "admin:auth_group_change", role_group),
+    get("sign-in lockouts", "admin:axes_accessattempt_changelist"),
+    get("sign-in log", "admin:axes_accesslog_changelist"),
+    get("sign-in failures", "admin:axes_accessfailurelog_changelist"),
+    post("markdown preview", "markdownx_markdownify", data=lambda w: {"content": "**x**"}),
+    post("image upload", "markdownx_upload", data=png, effect=image_stored),
+]  # fmt: skip
+
+MATRIX = {
+    # endpoint             anonymous member  staff   pharmacist reviewer superuser
+    "admin index":          (LOGIN,   LOGIN,  OK,     OK,       OK,      OK),
+    "own password form":    (LOGIN,   LOGIN,  OK,     OK,       OK,      OK),
+    "drug list":            (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "drug add form":        (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "drug change form":     (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "drug history":         (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "drug delete form":     (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
+    "drug save":            (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "drug add":             (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "drug delete":          (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
+    "drug delete action":   (LOGIN,   LOGIN,  DENIED, IGNORED,  OK,      OK),
+    # The drug form's reviewer picker searches the user list, which only the
+    # superuser may see: for Pharmacists and Reviewers the picker stays empty.
+    "reviewer picker":      (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
+    "user list":            (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
+    "user add form":        (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
+    "user change form":     (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
+    "user password form":   (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
+    "promote to superuser": (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
+    "group list":           (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
+    "group change form":    (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
+    "sign-in lockouts":     (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
+    "sign-in log":          (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
+    "sign-in failures":     (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
+    "markdown preview":     (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "image upload":         (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+}  # fmt: skip
+
+CASES = [
+    pytest.param(endpoint, role, expected, id=f"{endpoint}-{role}")
+    for endpoint in ENDPOINTS
+    for role, expected in zip(ROLES, MATRIX[endpoint.label], strict=True)
+]
+
+
+@pytest.fixture
+def world(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    User = get_user_model()
+    root = User.objects.create_superuser("root", password=None)
+    superuser = Client()
+    superuser.force_login(root)
+    return SimpleNamespace(
+        drug=make_drug(),
+        someone=User.objects.create_user("someone"),
+        group=Group.objects.get(name="Pharmacist"),
+        superuser=superuser,
+        root=root,
+        media=tmp_path,
+    )
+
+
+def client_for(role: str, world) -> Client:
+    client = Client()
+    User = get_user_model()
+    if role == "anonymous":
+        return client
+    if role == "superuser":
+        user = world.root
+    else:
+        user = User.objects.create_user(role, is_staff=role != "member")
+        if role in {"pharmacist", "reviewer"}:
+            user.groups.add(Group.objects.get(name=role.capitalize()))
+    client.force_login(user)
+    return client
+
+
+def outcome(response, endpoint: Endpoint, world) -> str:
+    took_effect = endpoint.effect(world) if endpoint.effect else True
+    if response.status_code == 302 and response["Location"].startswith(reverse("admin:login")):
+        return LOGIN if not (endpoint.effect and took_effect) else "login, but it took effect"
+    if response.status_code == 403:
+        return DENIED if not (endpoint.effect and took_effect) else "denied, but it took effect"
+    if response.status_code in (200, 302):
+        return OK if took_effect else IGNORED
+    return f"status {response.status_code}"
+
+
+@pytest.mark.parametrize(("endpoint", "role", "expected"), CASES)
+def test_permission_matrix(world, endpoint, role, expected):
+    data = endpoint.data(world) if endpoint.data else None
+    client = client_for(role, world)
+    url = endpoint.url(world)
+    response = client.get(url) if endpoint.method == "get" else client.post(url, data)
+    assert outcome(response, endpoint, world) == expected
+
+
+def test_every_endpoint_has_a_row_and_every_row_an_endpoint():
+    assert sorted(MATRIX) == sorted(endpoint.label for endpoint in ENDPOINTS)
+
+
+def test_the_matrix_covers_every_model_in_the_admin(world):
+    """A model registered in the admin without a row in the matrix fails here."""
+    urls = [endpoint.url(world) for endpoint in ENDPOINTS]
+    missing = [
+        model._meta.label
+        for model in admin.site._registry
+        if not any(
+            url.startswith(
+                reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            )
+            for url in urls
+        )
+    ]
+    assert missing == []

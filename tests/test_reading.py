@@ -1,0 +1,230 @@
+"""What readers see: home, list and search, lookup, comparison and machine-readable output."""
+
+import json
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from monographs import search
+from monographs.choices import Severity, Status
+from monographs.models import Ingredient, SideEffect
+
+from .factories import make_drug
+
+LIST = reverse("monographs:drug_list")
+LOOKUP = reverse("monographs:side_effects")
+COMPARE = reverse("monographs:compare")
+
+
+def titles(response) -> list[str]:
+    return [drug.title for drug in response.context["drug_list"]]
+
+
+def add_effect(drug, name, severity=Severity.MILD, position=100):
+    SideEffect.objects.create(drug=drug, name=name, severity=severity, position=position)
+
+
+def test_home_has_search_letters_and_recent_monographs(db, client):
+    reviewed = make_drug("Reviewamine")
+    reviewed.reviewed_on = timezone.localdate()
+    reviewed.save()
+    make_drug("Draftamine", status=Status.DRAFT)
+    response = client.get("/")
+    content = response.content.decode()
+    assert 'role="search"' in content
+    assert f'href="{LIST}?letter=Q"' in content
+    assert response.context["recently_reviewed"][0] == reviewed
+    assert "Draftamine" not in content
+
+
+def test_list_filters_by_letter_kind_serious_side_effects_and_review(db, client):
+    alpha = make_drug("Alphamine", side_effects=1)  # one mild side effect
+    beta = make_drug("Betamine + Alphamine", side_effects=2)  # mild and serious
+    Ingredient.objects.create(combination=beta, name="Alphamine")
+    beta.reviewed_on = timezone.localdate()
+    beta.save()
+    assert titles(client.get(LIST, {"letter": "B"})) == ["Betamine + Alphamine"]
+    assert titles(client.get(LIST, {"kind": "combination"})) == ["Betamine + Alphamine"]
+    assert titles(client.get(LIST, {"kind": "single"})) == ["Alphamine"]
+    assert titles(client.get(LIST, {"serious": "yes"})) == ["Betamine + Alphamine"]
+    assert titles(client.get(LIST, {"reviewed": "no"})) == [alpha.title]
+    assert titles(client.get(LIST, {"sort": "updated"})) == ["Betamine + Alphamine", "Alphamine"]
+
+
+def test_an_invalid_filter_value_is_reported(db, client):
+    response = client.get(LIST, {"letter": "AA"})
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_filters_survive_pagination(db, client):
+    for number in range(55):
+        make_drug(f"Mamine {number:02}", side_effects=0, faqs=0)
+    response = client.get(LIST, {"letter": "M", "sort": "name"})
+    assert response.context["paginator"].count == 55
+    assert "55 monographs, page 1 of 2" in response.content.decode()
+    assert 'href="?letter=M&amp;sort=name&amp;page=2"' in response.content.decode()
+
+
+def test_search_uses_the_real_full_text_index(db, client):
+    assert search.backend_name() in {"SQLiteSearchBackend", "PostgresSearchBackend"}
+    drug = make_drug("Pancreamine")
+    add_effect(drug, "Pancreatitis")
+    search.reindex(drug)
+    assert titles(client.get(LIST, {"q": "pancreatitis"})) == ["Pancreamine"]
+    # A substring match would find "Pancreatitis" for "pancrea"; the index matches words.
+    assert titles(client.get(LIST, {"q": "pancrea"})) == []
+
+
+def test_search_ranks_the_name_above_a_passing_mention(db, client):
+    mention = make_drug("Othermine")
+    mention.sections.first().body = "Unlike zolamide, it is taken at night."
+    mention.sections.first().save()
+    search.reindex(mention)
+    make_drug("Zolamide")
+    assert titles(client.get(LIST, {"q": "zolamide"}))[0] == "Zolamide"
+
+
+def test_search_with_no_hits_says_so_and_offers_the_a_to_z(db, client):
+    make_drug("Alphamine")
+    content = client.get(LIST, {"q": "nonexistentword"}).content.decode()
+    assert "No medicine matches “nonexistentword”" in content
+    assert 'aria-label="Medicines by first letter"' in content
+
+
+def test_search_finds_no_draft(db, client):
+    make_drug("Draftamine", status=Status.DRAFT)
+    assert titles(client.get(LIST, {"q": "draftamine"})) == []
+    assert client.get(reverse("monographs:suggest"), {"q": "draft"}).json() == {"results": []}
+
+
+def test_suggestions_complete_a_name(db, client):
+    make_drug("Isotretinoin")
+    results = client.get(reverse("monographs:suggest"), {"q": "isotre"}).json()["results"]
+    assert results == [{"title": "Isotretinoin", "url": "/drugs/isotretinoin/"}]
+
+
+def test_monograph_filters_by_frequency_and_counts_each_severity(seed_drug, client):
+    response = client.get(seed_drug.get_absolute_url(), {"frequency": "uncommon"})
+    listed = response.content.decode().split('id="side-effects-list"')[1]
+    assert "Pancreatitis" in listed and "Nosebleeds" not in listed
+    assert response.context["severity_counts"] == [
+        (Severity.MILD, 8),
+        (Severity.SERIOUS, 7),
+        (Severity.EMERGENCY, 0),
+    ]
+
+
+def test_monograph_carries_schema_org_data(seed_drug, client, admin_user):
+    seed_drug.reviewed_on = timezone.localdate()
+    seed_drug.reviewed_by = admin_user
+    seed_drug.save()
+    content = client.get(seed_drug.get_absolute_url()).content.decode()
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', content)[1])
+    assert data["@type"] == "MedicalWebPage"
+    assert data["about"]["@type"] == "Drug"
+    assert data["lastReviewed"] == seed_drug.reviewed_on.isoformat()
+    assert data["reviewedBy"]["name"] == admin_user.username
+
+
+def test_a_combination_links_to_its_ingredients(db, client):
+    part = make_drug("Codeine")
+    combination = make_drug("Paracetamol + Codeine")
+    Ingredient.objects.create(combination=combination, name="Paracetamol", position=1)
+    Ingredient.objects.create(combination=combination, name="Codeine", position=2)
+    content = client.get(combination.get_absolute_url()).content.decode()
+    assert f'<a href="{part.get_absolute_url()}">Codeine</a>' in content
+    assert "Paracetamol" in content and 'href="/drugs/paracetamol/"' not in content
+
+
+def test_lookup_matches_a_normalised_term_across_drugs(db, client):
+    first, second, draft = make_drug("Alphamine"), make_drug("Betamine"), make_drug("Draftamine")
+    add_effect(first, "Pancreatitis (inflammation of the pancreas)", Severity.SERIOUS)
+    add_effect(second, "pancreatitis", Severity.MILD)
+    add_effect(draft, "Pancreatitis", Severity.SERIOUS)
+    draft.status = Status.DRAFT
+    draft.save()
+    response = client.get(LOOKUP, {"q": "Pancreatitis"})
+    assert [(e.drug.title, e.severity) for e in response.context["matches"]] == [
+        ("Alphamine", Severity.SERIOUS),
+        ("Betamine", Severity.MILD),
+    ]
+    serious = client.get(LOOKUP, {"q": "pancreatitis", "severity": "serious"})
+    assert [e.drug.title for e in serious.context["matches"]] == ["Alphamine"]
+
+
+def test_lookup_treats_plurals_as_one_term(db, client):
+    add_effect(make_drug("Alphamine"), "Nosebleeds")
+    assert len(client.get(LOOKUP, {"q": "nosebleed"}).context["matches"]) == 1
+
+
+def test_lookup_lists_the_most_listed_side_effects(db, client):
+    for title in ["Alphamine", "Betamine"]:
+        add_effect(make_drug(title, side_effects=0), "Headache")
+    add_effect(make_drug("Gammamine", side_effects=0), "Rash")
+    rows = list(client.get(LOOKUP).context["most_listed"])
+    assert rows[0]["term"] == "headache" and rows[0]["drugs"] == 2
+
+
+def test_compare_puts_sections_and_side_effects_side_by_side(db, client):
+    first, second = make_drug("Alphamine", side_effects=0), make_drug("Betamine", side_effects=0)
+    add_effect(first, "Headache", Severity.MILD)
+    add_effect(second, "Headaches", Severity.SERIOUS)
+    response = client.get(COMPARE, {"drugs": "alphamine,betamine"})
+    assert response.context["drugs"] == [first, second]
+    [row] = response.context["side_effects"]
+    assert [cell.severity for cell in row["cells"]] == [Severity.MILD, Severity.SERIOUS]
+    assert [row["kind"].value for row in response.context["rows"]][:2] == ["usage", "side_effects"]
+
+
+@pytest.mark.parametrize("drugs", ["alphamine", "a,b,c,d,e", "alphamine,nosuchdrug"])
+def test_compare_explains_what_it_needs(db, client, drugs):
+    make_drug("Alphamine")
+    assert 'role="alert"' in client.get(COMPARE, {"drugs": drugs}).content.decode()
+
+
+def test_json_sitemap_and_feed_carry_published_monographs_only(db, client):
+    published = make_drug("Alphamine")
+    draft = make_drug("Draftamine", status=Status.DRAFT)
+    data = client.get(reverse("monographs:drug_json", args=[published.slug])).json()
+    assert data["title"] == "Alphamine" and data["side_effects"][0]["severity"] == "mild"
+    assert client.get(reverse("monographs:drug_json", args=[draft.slug])).status_code == 404
+    sitemap = client.get("/sitemap.xml").content.decode()
+    feed = client.get(reverse("monographs:feed")).content.decode()
+    for document in (sitemap, feed):
+        assert "/drugs/alphamine/" in document and "draftamine" not in document
+    assert "http://www.w3.org/2005/Atom" in feed
+
+
+READING_PAGES = [
+    ("/", {}),
+    (LIST, {}),
+    (LIST, {"q": "effect", "kind": "single", "serious": "yes"}),
+    (LOOKUP, {}),
+    (LOOKUP, {"q": "effect 1"}),
+    (COMPARE, {"drugs": "testamine-a,testamine-b"}),
+]
+
+
+def test_reading_pages_use_as_many_queries_for_5_drugs_as_for_200(db, client):
+    make_drug("Testamine A")
+    make_drug("Testamine B")
+    for _ in range(3):
+        make_drug()
+
+    def counts():
+        result = []
+        for url, params in READING_PAGES:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url, params).status_code == 200
+            result.append(len(captured))
+        return result
+
+    few = counts()
+    for _ in range(195):
+        make_drug(side_effects=2, faqs=0)
+    assert counts() == few
+    assert max(few) <= 5
