@@ -46,10 +46,10 @@ class DrugQuerySet(SearchableQuerySetMixin, models.QuerySet):
 
 class Drug(index.Indexed, models.Model):
     title = models.CharField(
-        max_length=255,
+        max_length=500,
         help_text="As the monograph names itself, e.g. “Isotretinoin (Systemic)”.",
     )
-    slug = models.SlugField(max_length=255, unique=True, help_text="The page address.")
+    slug = models.SlugField(max_length=500, unique=True, help_text="The page address.")
     generic_name = models.CharField(max_length=255, blank=True)
     brand_names = models.CharField(
         max_length=500, blank=True, help_text="Brand names, separated by commas."
@@ -146,7 +146,7 @@ class Drug(index.Indexed, models.Model):
 class Section(models.Model):
     drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="sections")
     kind = models.CharField(max_length=20, choices=SectionKind.choices, default=SectionKind.OTHER)
-    heading = models.CharField(max_length=255, help_text="As shown on the page.")
+    heading = models.CharField(max_length=500, help_text="As shown on the page.")
     body = models.TextField(blank=True, help_text="Markdown.")
     body_html = models.TextField(blank=True, editable=False)
     position = models.PositiveIntegerField(default=0)

@@ -37,12 +37,15 @@ def imported(django_db_setup, django_db_blocker):
     """The whole sample, imported once through the command, with what it reported."""
     with django_db_blocker.unblock():
         out, err = io.StringIO(), io.StringIO()
-        with pytest.raises(CommandError, match="1 of 300 files failed"):
-            call_command("import_monographs", str(CORPUS), stdout=out, stderr=err)
-        staff = get_user_model().objects.create_user("corpus-reader", is_staff=True)
-        yield {"out": out.getvalue(), "err": err.getvalue(), "staff": staff}
-        Drug.objects.all().delete()
-        staff.delete()
+        try:
+            with pytest.raises(CommandError, match="1 of 300 files failed"):
+                call_command("import_monographs", str(CORPUS), stdout=out, stderr=err)
+            staff = get_user_model().objects.create_user("corpus-reader", is_staff=True)
+            yield {"out": out.getvalue(), "err": err.getvalue(), "staff": staff}
+        finally:
+            # What this module committed must not leak into the tests after it.
+            Drug.objects.all().delete()
+            get_user_model().objects.filter(username="corpus-reader").delete()
 
 
 def listed_side_effects(text: str) -> int:

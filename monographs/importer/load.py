@@ -61,7 +61,7 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
             drug.ingredients.all().delete()
 
         sections = [
-            Section(drug=drug, kind=s.kind, heading=s.heading, body=s.body, position=i)
+            Section(drug=drug, kind=s.kind, heading=s.heading[:500], body=s.body, position=i)
             for i, s in enumerate(monograph.sections, start=1)
         ]
         faqs = [

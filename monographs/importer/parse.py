@@ -24,6 +24,7 @@ from ..choices import Frequency, SectionKind, Severity, Status
 from .tiers import classify, hint, is_hint, is_tier
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_TITLE = 500
 
 _block_parser = MarkdownIt("commonmark")
 
@@ -590,6 +591,8 @@ def parse(text: str) -> ParsedMonograph:
     slug = slugify(title)
     if not slug:
         raise ParseError(f"the title {title!r} gives an empty page address", 2)
+    if len(title) > MAX_TITLE:
+        raise ParseError(f"the title is {len(title)} characters; at most {MAX_TITLE}", 2)
     ingredients = [part.strip() for part in title.split(" + ")] if " + " in title else []
     monograph = ParsedMonograph(
         title=title,
