@@ -93,6 +93,9 @@ class HomeView(TemplateView):
         )
 
 
+LIST_FIELDS = ["title", "slug", "generic_name", "updated"]
+
+
 class DrugListView(PublishedDrugMixin, ListView):
     """A–Z, filters and ranked full-text search, in one GET form."""
 
@@ -100,7 +103,7 @@ class DrugListView(PublishedDrugMixin, ListView):
 
     def get_queryset(self):
         self.filterset = DrugFilter(self.request.GET or None, queryset=super().get_queryset())
-        drugs = self.filterset.qs.only("title", "slug", "generic_name", "updated")
+        drugs = self.filterset.qs.only(*LIST_FIELDS)
         cleaned = self.filterset.cleaned
         sort = cleaned.get("sort")
         order = {"updated": ["-updated", "title"]}.get(sort, ["title"])
@@ -119,9 +122,6 @@ class DrugListView(PublishedDrugMixin, ListView):
             query=self.filterset.cleaned.get("q", ""),
             **kwargs,
         )
-
-
-LIST_FIELDS = ["title", "slug", "generic_name", "updated"]
 
 
 class DrugDetailView(PublishedDrugMixin, DetailView):

@@ -1,5 +1,4 @@
 import re
-from html.parser import HTMLParser
 
 import ftfy
 import pytest
@@ -8,6 +7,7 @@ from django.core.management import CommandError, call_command
 from monographs.choices import Frequency, SectionKind, Severity, Status
 from monographs.models import Drug, SideEffect
 
+from . import textcheck
 from .conftest import SEED
 
 MONOGRAPH = """---
@@ -35,30 +35,8 @@ Common side effects include:
 """
 
 
-BLOCK_TAGS = {"p", "li", "h1", "h2", "h3", "h4", "div", "section", "summary", "details", "br"}
-
-
-class _Text(HTMLParser):
-    """The text a reader sees, with block boundaries kept as spaces."""
-
-    def __init__(self):
-        super().__init__()
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag, attrs=None):
-        if tag in BLOCK_TAGS:
-            self.parts.append(" ")
-
-    handle_endtag = handle_starttag
-
-    def handle_data(self, data):
-        self.parts.append(data)
-
-
 def page_text(html: str) -> str:
-    parser = _Text()
-    parser.feed(html)
-    return normalise("".join(parser.parts))
+    return normalise(textcheck.page_text(html))
 
 
 def normalise(text: str) -> str:
