@@ -315,6 +315,12 @@ class DrugAdmin(VersionAdmin):
         }
         return TemplateResponse(request, "admin/monographs/drug/compare.html", context)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        drug = self.get_object(request, unquote(object_id)) if request.method == "GET" else None
+        if drug is not None and self.has_change_permission(request, drug):
+            history.ensure_recorded(drug)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def history_view(self, request, object_id, extra_context=None):
         response = super().history_view(request, object_id, extra_context)
         if hasattr(response, "context_data"):

@@ -10,7 +10,9 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
+import reversion
 from django.db import models
+from reversion.errors import RevertError
 from reversion.models import Version
 
 from .models import Drug, Faq, Ingredient, Section, SideEffect
@@ -181,6 +183,19 @@ def version_numbered(drug_pk, number: int, *, look_back: int = 50) -> Version | 
         try:
             if version.field_dict.get("version") == number:
                 return version
-        except Exception:  # a version recorded before a field was renamed or removed
+        except RevertError:  # recorded before a field was renamed or removed
             continue
     return None
+
+
+def ensure_recorded(drug: Drug) -> None:
+    """Give a monograph made outside the admin and the importer a first revision.
+
+    Drugs made in bulk, or before the history was kept, have none: without
+    one, a conflicting save could not show what changed since the form opened.
+    """
+    if versions_of(drug.pk).exists():
+        return
+    with reversion.create_revision():
+        reversion.set_comment("History starts: the monograph as it was first opened")
+        reversion.add_to_revision(drug)
