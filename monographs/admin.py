@@ -16,6 +16,7 @@ from markdownx.widgets import AdminMarkdownxWidget
 from reversion.admin import VersionAdmin
 
 from . import history, search, workflow
+from .forms import MarkdownField
 from .choices import Status
 from .models import Drug, Faq, Ingredient, Section, SideEffect
 
@@ -31,7 +32,7 @@ class MarkdownEditor(AdminMarkdownxWidget):
         js = ["js/editor.js"]
 
 
-MARKDOWN_EDITOR = {models.TextField: {"widget": MarkdownEditor}}
+MARKDOWN_EDITOR = {models.TextField: {"widget": MarkdownEditor, "form_class": MarkdownField}}
 
 # Set only by the review workflow (workflow.py), never typed into the form.
 WORKFLOW_FIELDS = [
@@ -105,8 +106,9 @@ class Conflict:
         )
         return (
             f"{self.who} changed this monograph on {when}, after you opened it, so your "
-            "changes were not saved. They are still in the form below. Compare them with "
-            "what was changed; saving again will replace that with what is in this form."
+            "changes were not saved. They are still in the form below, and what was "
+            "changed is listed here. To keep both, open the monograph again and make your "
+            "changes there; saving this form as it is replaces those changes with it."
         )
 
 

@@ -21,6 +21,17 @@ REFUSED_FORMAT = (
 )
 
 
+class MarkdownField(forms.CharField):
+    """Markdown typed in a browser: its line breaks arrive as CR LF; stored as LF.
+
+    Otherwise every save would rewrite every text, and look like an edit of it.
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
+
+
 class EditorImageForm(forms.Form):
     """An image dropped into the Markdown editor.
 

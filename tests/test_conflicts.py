@@ -157,3 +157,17 @@ def test_the_importer_leaves_a_monograph_edited_since_its_import(db, first, tmp_
     drug = Drug.objects.get(pk=drug.pk)
     assert drug.brand_names == "Edited"
     assert not drug.sections.filter(body__contains="New line.").exists()
+
+
+def test_line_breaks_sent_by_a_browser_are_not_an_edit(drug, first):
+    """Browsers send a textarea's line breaks as CR LF; saving unchanged text changes nothing."""
+    section = drug.sections.get(position=1)
+    section.body = "First paragraph.\n\nSecond paragraph."
+    section.save()
+    data = form_data(first.get(url(drug)))
+    index = [s.pk for s in drug.sections.order_by("position", "id")].index(section.pk)
+    data[f"sections-{index}-body"] = data[f"sections-{index}-body"].replace("\n", "\r\n")
+    assert first.post(url(drug), data).status_code == 302
+    section.refresh_from_db()
+    assert section.body == "First paragraph.\n\nSecond paragraph."
+    assert Drug.objects.get(pk=drug.pk).content_changed is None

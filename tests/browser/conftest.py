@@ -118,3 +118,36 @@ def wait_for_previews(page) -> None:
     page.wait_for_function(
         "() => window.__previews >= document.querySelectorAll('[data-markdownx-init]').length"
     )
+
+
+@pytest.fixture
+def editorial_roles(transactional_db):
+    """The Pharmacist and Reviewer groups as the migrations make them.
+
+    Transactional tests empty every table afterwards, groups included, so the
+    roles are made again here by the migrations' own functions.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    app_config = apps.get_app_config("monographs")
+    models_module = app_config.models_module  # which the migration functions overwrite
+    try:
+        importlib.import_module("monographs.migrations.0003_roles").create_roles(apps, None)
+        importlib.import_module("monographs.migrations.0005_workflow").grant_ingredients(apps, None)
+    finally:
+        app_config.models_module = models_module
+
+
+def sign_in(context, live_server, user) -> None:
+    """Give a browser context the session of ``user`` (no login form, so no lockout)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+    )

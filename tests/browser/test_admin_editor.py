@@ -1,12 +1,10 @@
 """The admin and its Markdown editor, working in Chromium under the Content Security Policy."""
 
 import base64
-import importlib
 import re
 from io import BytesIO
 
 import pytest
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -40,19 +38,8 @@ def assert_csp(response):
 
 
 @pytest.fixture
-def reviewer(transactional_db):
-    """A Reviewer, with the role as the roles migration makes it.
-
-    Transactional tests empty every table afterwards, groups included, so the role
-    is made again here by the migration's own function.
-    """
-    roles = importlib.import_module("monographs.migrations.0003_roles")
-    app_config = apps.get_app_config("monographs")
-    models_module = app_config.models_module  # which create_roles overwrites
-    try:
-        roles.create_roles(apps, schema_editor=None)
-    finally:
-        app_config.models_module = models_module
+def reviewer(editorial_roles):
+    """A Reviewer, with the role as the migrations make it."""
     user = get_user_model().objects.create_user("reviewer", password=PASSWORD, is_staff=True)
     user.groups.add(Group.objects.get(name="Reviewer"))
     return user
@@ -101,17 +88,22 @@ def test_a_reviewer_signs_in_edits_and_saves_a_drug_under_the_csp(
     assert csp_violations(page) == []
 
 
-def test_the_reviewer_picker_works_under_the_csp(signed_in: Page, watched: Page, live_server):
+def test_a_reviewer_publishes_with_the_workflow_button_under_the_csp(
+    watched: Page, live_server, reviewer
+):
+    from monographs.choices import Status
+
+    from .conftest import sign_in
+
     page = watched
-    drug = Drug.objects.create(title="Pickamine", slug="pickamine")
-    get_user_model().objects.create_user("checker", first_name="Chris", is_staff=True)
+    sign_in(page.context, live_server, reviewer)
+    drug = Drug.objects.create(title="Pickamine", slug="pickamine", status=Status.IN_REVIEW)
     page.goto(live_server.url + reverse("admin:monographs_drug_change", args=[drug.pk]))
-    page.locator(".field-reviewed_by .select2-selection").click()
-    page.locator(".select2-search__field").fill("check")
-    page.locator(".select2-results__option", has_text="checker").click()
-    page.get_by_role("button", name="Save and continue editing").click()
-    expect(page.locator(".messagelist .success")).to_be_visible()
-    assert Drug.objects.get(pk=drug.pk).reviewed_by.username == "checker"
+    page.get_by_role("button", name="Review and publish").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("Reviewed and published")
+    drug = Drug.objects.get(pk=drug.pk)
+    assert (drug.status, drug.reviewed_by) == (Status.PUBLISHED, reviewer)
+    expect(page.locator(".workflow")).to_contain_text(f"Reviewed on {drug.reviewed_on:%-d %B %Y}")
     assert csp_violations(page) == []
 
 

@@ -1,0 +1,115 @@
+"""Two pharmacists in two browsers edit one monograph: the second save is refused, not lost."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from monographs import history, workflow
+from monographs.choices import Status
+from monographs.models import Drug
+
+from .conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def pharmacist(username, first, last):
+    user = get_user_model().objects.create_user(
+        username, is_staff=True, first_name=first, last_name=last
+    )
+    user.groups.add(Group.objects.get(name="Pharmacist"))
+    return user
+
+
+@pytest.fixture
+def two_pharmacists(editorial_roles, browser, live_server):
+    contexts = []
+    for user in (pharmacist("ana", "Ana", "Silva"), pharmacist("ben", "Ben", "Okoro")):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        sign_in(context, live_server, user)
+        contexts.append(context)
+    yield [context.new_page() for context in contexts]
+    for context in contexts:
+        context.close()
+
+
+def side_effect_row(page, name):
+    return page.locator(f'#side_effects-group tr:has(input[value="{name}"])')
+
+
+def test_the_second_save_is_refused_with_who_and_what_and_keeps_the_input(
+    two_pharmacists, live_server, live_seed_drug, screenshots_dir
+):
+    ana, ben = two_pharmacists
+    url = live_server.url + reverse("admin:monographs_drug_change", args=[live_seed_drug.pk])
+    ana.goto(url)
+    ben.goto(url)
+
+    # Ana changes a side effect and saves first.
+    side_effect_row(ana, "Nosebleeds").locator('input[name$="-detail"]').fill(
+        "from dry nasal lining"
+    )
+    ana.locator('input[name="_continue"]').click()
+    expect(ana.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    # Ben, on the page he opened before, changes the brand names and saves.
+    ben.locator("#id_brand_names").fill("Ben's brand list")
+    ben.locator('input[name="_continue"]').click()
+
+    conflict = ben.locator(".conflict")
+    expect(conflict).to_contain_text("Ana Silva changed this monograph on")
+    expect(conflict).to_contain_text("your changes were not saved")
+    expect(conflict.locator("table.comparison")).to_contain_text("Nosebleeds")
+    expect(conflict.locator("ins")).to_have_text(["from dry nasal lining"])  # and nothing else
+    expect(ben.locator("#id_brand_names")).to_have_value("Ben's brand list")
+    conflict.screenshot(path=screenshots_dir / "admin-conflict.png")
+
+    saved = Drug.objects.get(pk=live_seed_drug.pk)
+    assert saved.brand_names == ""  # nothing of Ben's was saved...
+    assert saved.side_effects.get(name="Nosebleeds").detail == "from dry nasal lining"  # ...or lost
+
+    # Having seen Ana's change, Ben saves again: a decision, as the page said,
+    # that replaces her change with his form; her version stays in the history.
+    ben.locator('input[name="_continue"]').click()
+    expect(ben.locator(".messagelist")).to_contain_text("was changed successfully")
+    saved = Drug.objects.get(pk=live_seed_drug.pk)
+    assert saved.brand_names == "Ben's brand list"
+    assert saved.side_effects.get(name="Nosebleeds").detail == ""
+    ana_version = history.versions_of(saved.pk)[1]
+    assert ana_version.revision.user.username == "ana"
+
+
+def test_history_diff_and_dashboard_render_for_a_reviewer(
+    editorial_roles, page, live_server, live_seed_drug, screenshots_dir
+):
+    reviewer = get_user_model().objects.create_user("rae", is_staff=True, first_name="Rae")
+    reviewer.groups.add(Group.objects.get(name="Reviewer"))
+    sign_in(page.context, live_server, reviewer)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    Drug.objects.filter(pk=live_seed_drug.pk).update(status=Status.IN_REVIEW)
+
+    change = live_server.url + reverse("admin:monographs_drug_change", args=[live_seed_drug.pk])
+    page.goto(change)
+    page.locator("#id_generic_name").fill("isotretinoin (oral)")
+    side_effect_row(page, "Pancreatitis").locator('input[name$="-DELETE"]').check()
+    page.locator('input[name="_continue"]').click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    page.get_by_role("button", name="Review and publish").click()
+    expect(page.locator(".messagelist")).to_contain_text("Reviewed and published")
+    assert Drug.objects.get(pk=live_seed_drug.pk).status == Status.PUBLISHED
+
+    page.goto(live_server.url + reverse("admin:monographs_drug_history", args=[live_seed_drug.pk]))
+    page.locator('input[name="from"]').last.check()
+    page.locator("#to-current").check()
+    page.get_by_role("button", name="Compare").click()
+    expect(page.locator("table.comparison").first).to_contain_text("isotretinoin (oral)")
+    expect(page.locator("tr.removed").first).to_contain_text("Pancreatitis")
+    page.screenshot(path=screenshots_dir / "admin-history-diff.png", full_page=True)
+
+    workflow.apply(Drug.objects.get(pk=live_seed_drug.pk), "review", reviewer)
+    page.goto(live_server.url + reverse("admin:monographs_drug_review"))
+    expect(page.locator(".due-chart svg")).to_be_visible()
+    page.screenshot(path=screenshots_dir / "admin-review-dashboard.png", full_page=True)
