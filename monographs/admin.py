@@ -16,8 +16,8 @@ from markdownx.widgets import AdminMarkdownxWidget
 from reversion.admin import VersionAdmin
 
 from . import history, search, workflow
-from .forms import MarkdownField
 from .choices import Status
+from .forms import MarkdownField
 from .models import Drug, Faq, Ingredient, Section, SideEffect
 
 admin.site.site_header = "Drug monograph portal"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from reversion.models import Revision
 
 from monographs.importer.parse import decode
 from monographs.models import Drug
@@ -45,6 +46,7 @@ def imported(django_db_setup, django_db_blocker):
         finally:
             # What this module committed must not leak into the tests after it.
             Drug.objects.all().delete()
+            Revision.objects.all().delete()  # and the history the import recorded
             get_user_model().objects.filter(username="corpus-reader").delete()
 
 

@@ -103,7 +103,7 @@ class AdminEntry:
     def add(self, text: str, slug: str) -> Drug:
         data = dict(self.blank)
         data.update({name: fit(Drug, name, text) for name in DRUG_FIELDS})
-        data.update(slug=slug, status="published")
+        data["slug"] = slug
         rows = {"sections": len(self.SECTION_KINDS), "side_effects": 1, "faqs": 1}
         for prefix, count in rows.items():
             model, names = INLINE_FIELDS[prefix]
@@ -116,6 +116,12 @@ class AdminEntry:
         data.update({"side_effects-0-severity": "1", "side_effects-0-frequency": "6"})
         response = self.client.post(self.url, data)
         assert response.status_code == 302, response.context and response.context["errors"]
+        # Readers see it once it is published, through the review workflow's buttons.
+        drug = Drug.objects.get(slug=slug)
+        for step in ("submit", "publish"):
+            url = reverse("admin:monographs_drug_transition", args=[drug.pk, step])
+            loaded = Drug.objects.get(pk=drug.pk).version
+            assert self.client.post(url, {"loaded_version": loaded}).status_code == 302
         return Drug.objects.get(slug=slug)
 
 

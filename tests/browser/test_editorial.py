@@ -1,15 +1,19 @@
 """Two pharmacists in two browsers edit one monograph: the second save is refused, not lost."""
 
+import datetime
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from monographs import history, workflow
 from monographs.choices import Status
 from monographs.models import Drug
 
+from ..factories import make_drug
 from .conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -110,6 +114,20 @@ def test_history_diff_and_dashboard_render_for_a_reviewer(
     page.screenshot(path=screenshots_dir / "admin-history-diff.png", full_page=True)
 
     workflow.apply(Drug.objects.get(pk=live_seed_drug.pk), "review", reviewer)
+    today = timezone.localdate()
+    for i, (due_in, changed) in enumerate(
+        [(-40, False), (-3, False), (12, True), (25, False), (70, False), (75, False),
+         (140, False), (200, True), (260, False), (330, False), (335, False), (None, False)]
+    ):  # fmt: skip
+        drug = make_drug(f"Examplamine {i + 1}")
+        if due_in is not None:
+            Drug.objects.filter(pk=drug.pk).update(
+                reviewed_on=today - datetime.timedelta(days=1000),
+                review_due=today + datetime.timedelta(days=due_in),
+                changed_since_review=changed,
+            )
+    make_drug("Waitamine", status=Status.IN_REVIEW)
     page.goto(live_server.url + reverse("admin:monographs_drug_review"))
     expect(page.locator(".due-chart svg")).to_be_visible()
+    expect(page.locator("#overdue")).to_contain_text("Examplamine 1")
     page.screenshot(path=screenshots_dir / "admin-review-dashboard.png", full_page=True)
