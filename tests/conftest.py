@@ -30,6 +30,13 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.fixture(autouse=True)
+def _page_cache_off(settings):
+    """Tests run in transactions that never commit, so the page cache would never
+    see their changes; tests/test_page_cache.py turns it on where it is tested."""
+    settings.PAGE_CACHE_ENABLED = False
+
+
 @pytest.fixture
 def seed_drug(db) -> Drug:
     """The reference monograph, imported through the real command."""

@@ -8,7 +8,7 @@ import enum
 from django.db import transaction
 from django.utils.text import slugify
 
-from .. import search, terms
+from .. import cache, search, terms
 from ..models import Drug, Faq, Ingredient, Section, SideEffect
 from .parse import ParsedMonograph
 
@@ -96,4 +96,6 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
             for i, e in enumerate(monograph.side_effects, start=1)
         )
         search.reindex(drug)
+        # bulk_create and QuerySet.update above send no signals.
+        cache.content_changed()
     return outcome
