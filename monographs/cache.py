@@ -218,7 +218,9 @@ class PageCacheMiddleware:
             return self.get_response(request)
         if entry is not None and entry[0] == generation:
             _, content, headers = entry
-            response = HttpResponse(content, headers=headers)
+            # HEAD: the stored headers (Content-Length included), no body.
+            body = b"" if request.method == "HEAD" else content
+            response = HttpResponse(body, headers=headers)
             response["X-Page-Cache"] = "hit"
             return response
 

@@ -49,3 +49,14 @@ def seed_text() -> str:
     from monographs.importer.parse import decode
 
     return decode(SEED.read_bytes())[0]
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory) -> Path:
+    """Static files collected once, as production serves them (hashed and compressed)."""
+    from tests.servers import manage, production_env
+
+    folder = tmp_path_factory.mktemp("staticfiles")
+    unused = f"sqlite:///{folder.parent / 'unused.sqlite3'}"
+    manage(production_env(unused, folder), "collectstatic", "--noinput", "--verbosity", "0")
+    return folder
