@@ -1,7 +1,22 @@
-from django.contrib import admin
-from django.db import models
+import reversion
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.decorators.http import require_POST
 from markdownx.widgets import AdminMarkdownxWidget
+from reversion.admin import VersionAdmin
 
+from . import history, search, workflow
+from .choices import Status
 from .models import Drug, Faq, Ingredient, Section, SideEffect
 
 admin.site.site_header = "Drug monograph portal"
@@ -17,6 +32,18 @@ class MarkdownEditor(AdminMarkdownxWidget):
 
 
 MARKDOWN_EDITOR = {models.TextField: {"widget": MarkdownEditor}}
+
+# Set only by the review workflow (workflow.py), never typed into the form.
+WORKFLOW_FIELDS = [
+    "status", "reviewed_by", "reviewed_on", "review_due", "changed_since_review",
+    "content_changed",
+]  # fmt: skip
+# Kept as they are now when an older revision is restored: restoring brings
+# back what a monograph said, not its place in the workflow or its lock counter.
+KEPT_ON_RESTORE = [
+    "status", "reviewed_by_id", "reviewed_on", "review_due", "changed_since_review",
+    "content_changed", "version", "imported_version",
+]  # fmt: skip
 
 
 class IngredientInline(admin.TabularInline):
@@ -47,21 +74,382 @@ class FaqInline(admin.StackedInline):
     formfield_overrides = MARKDOWN_EDITOR
 
 
+class Conflict:
+    """Someone saved the monograph after this form was loaded: who, when, and what."""
+
+    def __init__(self, drug_pk, loaded: int | None, current: int | None):
+        self.deleted = current is None
+        latest = history.versions_of(drug_pk).first()
+        self.user = latest.revision.user if latest else None
+        self.when = latest.revision.date_created if latest else None
+        self.comment = latest.revision.get_comment() if latest else ""
+        base = history.version_numbered(drug_pk, loaded) if loaded is not None else None
+        drug = None if self.deleted else Drug.objects.get(pk=drug_pk)
+        self.changes = (
+            history.compare(history.revision_state(base.revision), history.live_state(drug))
+            if base is not None and drug is not None
+            else None
+        )
+
+    @property
+    def who(self) -> str:
+        if self.user is None:
+            return "someone (or the importer)"
+        return self.user.get_full_name() or self.user.get_username()
+
+    def message(self) -> str:
+        if self.deleted:
+            return f"{self.who} deleted this monograph after you opened it; nothing was saved."
+        when = (
+            date_format(timezone.localtime(self.when), "j F Y, H:i") if self.when else "meanwhile"
+        )
+        return (
+            f"{self.who} changed this monograph on {when}, after you opened it, so your "
+            "changes were not saved. They are still in the form below. Compare them with "
+            "what was changed; saving again will replace that with what is in this form."
+        )
+
+
+class DrugForm(forms.ModelForm):
+    # The lock: the version the form was loaded at, checked again when it is saved.
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    state_before_restore: dict | None = None  # set by the admin while restoring a revision
+
+    class Meta:
+        model = Drug
+        fields = ["title", "slug", "generic_name", "brand_names", "introduction"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.conflict: Conflict | None = None
+        if self.instance.pk is not None:
+            self.fields["loaded_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned
+        if self.state_before_restore is not None:
+            current = self.state_before_restore["version"]
+        else:
+            # Held until the save commits: a second save waits, then sees this one.
+            current = (
+                Drug.objects.select_for_update()
+                .filter(pk=self.instance.pk)
+                .values_list("version", flat=True)
+                .first()
+            )
+        loaded = cleaned.get("loaded_version")
+        if loaded != current:
+            self.conflict = Conflict(self.instance.pk, loaded, current)
+            # Shown again, the form carries the version it was compared with:
+            # saving it now is a decision taken with the changes in view.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("loaded_version")] = current
+            raise ValidationError(self.conflict.message(), code="conflict")
+        return cleaned
+
+
+class ReviewFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return list(workflow.QUEUE_LABELS.items())
+
+    def queryset(self, request, queryset):
+        condition = workflow.queues().get(self.value())
+        return queryset if condition is None else queryset.filter(condition)
+
+
 @admin.register(Drug)
-class DrugAdmin(admin.ModelAdmin):
-    list_display = ["title", "generic_name", "status", "reviewed_on", "updated"]
-    list_filter = ["status", "side_effects__severity", "reviewed_on", "review_due"]
+class DrugAdmin(VersionAdmin):
+    form = DrugForm
+    list_display = ["title", "generic_name", "status", "reviewed_on", "review_due", "updated"]
+    list_filter = [ReviewFilter, "status", "side_effects__severity", "reviewed_on", "review_due"]
     search_fields = ["title", "generic_name", "brand_names"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["version", "created", "updated", "source_path"]
+    readonly_fields = [*WORKFLOW_FIELDS, "version", "created", "updated", "source_path"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "generic_name", "brand_names", "status"]}),
         ("Introduction", {"fields": ["introduction"]}),
-        ("Review", {"fields": ["reviewed_by", "reviewed_on", "review_due"]}),
-        ("Record", {"fields": ["version", "created", "updated", "source_path"]}),
+        (
+            "Review",
+            {
+                "fields": [
+                    ("reviewed_by", "reviewed_on", "review_due"),
+                    ("changed_since_review", "content_changed"),
+                ]
+            },
+        ),
+        ("Record", {"fields": ["version", "created", "updated", "source_path", "loaded_version"]}),
     ]
     formfield_overrides = MARKDOWN_EDITOR
     inlines = [IngredientInline, SectionInline, SideEffectInline, FaqInline]
     list_per_page = 50
     show_full_result_count = False
-    autocomplete_fields = ["reviewed_by"]
+    history_latest_first = True
+    object_history_template = "admin/monographs/drug/history.html"
+    actions = list(workflow.TRANSITIONS)
+    change_list_template = "admin/monographs/drug/change_list.html"
+
+    # The review workflow: buttons on the change page, actions on the list.
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm(workflow.PUBLISH)
+
+    def has_review_permission(self, request) -> bool:
+        return request.user.has_perm(workflow.REVIEW)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        for name, transition in workflow.TRANSITIONS.items():
+            if not workflow.allowed_for(request.user, transition):
+                actions.pop(name, None)
+        return actions
+
+    def get_action(self, action):
+        transition = workflow.TRANSITIONS.get(action)
+        if transition is None:
+            return super().get_action(action)
+
+        def run(modeladmin, request, queryset):
+            self.apply_to_many(request, queryset, transition)
+
+        return run, action, transition.label
+
+    def apply_to_many(self, request, queryset, transition) -> None:
+        done, refused = [], []
+        for drug in queryset:
+            try:
+                workflow.apply(drug, transition.name, request.user)
+                done.append(str(drug))
+            except workflow.TransitionError as refusal:
+                refused.append(str(refusal))
+        if done:
+            messages.success(request, f"{transition.done}: {', '.join(done)}.")
+        for refusal in refused:
+            messages.error(request, refusal)
+
+    def transition_view(self, request, object_id, name):
+        drug = get_object_or_404(Drug, pk=unquote(object_id))
+        if not self.has_change_permission(request, drug):
+            raise PermissionDenied
+        transition = workflow.TRANSITIONS.get(name)
+        if transition is None:
+            raise Http404("No such workflow step.")
+        if not workflow.allowed_for(request.user, transition):
+            raise PermissionDenied
+        try:
+            loaded = int(request.POST.get("loaded_version", ""))
+        except ValueError:
+            loaded = None
+        try:
+            workflow.apply(drug, name, request.user, expected_version=loaded)
+        except workflow.TransitionError as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, f"{transition.done}: “{drug}”.")
+        return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+
+    # The reviewers' dashboard.
+
+    def review_view(self, request):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        counts = workflow.queue_counts(today)
+        queues = [
+            {
+                "name": name,
+                "label": label,
+                "count": counts[name],
+                "drugs": Drug.objects.filter(condition)
+                .select_related("reviewed_by")
+                .order_by("review_due", "title")[:25],
+            }
+            for (name, condition), label in zip(
+                workflow.queues(today).items(), workflow.QUEUE_LABELS.values(), strict=True
+            )
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Review dashboard",
+            "opts": self.model._meta,
+            "queues": queues,
+            "chart": due_chart(workflow.due_by_month(today)),
+            "interval_months": settings.MONOGRAPH_REVIEW_INTERVAL_MONTHS,
+        }
+        return TemplateResponse(request, "admin/monographs/drug/review.html", context)
+
+    # History: compare two revisions, restore one, recover a deleted monograph.
+
+    def compare_view(self, request, object_id):
+        drug = get_object_or_404(Drug, pk=unquote(object_id))
+        if not self.has_view_or_change_permission(request, drug):
+            raise PermissionDenied
+        versions = history.versions_of(drug.pk)
+
+        def pick(key):
+            value = request.GET.get(key, "")
+            if value in ("", "current"):
+                return None
+            if not value.isdigit():
+                raise Http404("No such revision.")
+            return get_object_or_404(versions, pk=value)
+
+        before, after = pick("from"), pick("to")
+        if before is None:
+            raise Http404("Choose a revision to compare from.")
+        after_state = history.revision_state(after.revision) if after else history.live_state(drug)
+        comparison = history.compare(history.revision_state(before.revision), after_state)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Changes to “{drug}”",
+            "opts": self.model._meta,
+            "original": drug,
+            "before": before,
+            "after": after,
+            "comparison": comparison,
+            "has_change_permission": self.has_change_permission(request, drug),
+        }
+        return TemplateResponse(request, "admin/monographs/drug/compare.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        drug = self.get_object(request, unquote(object_id)) if request.method == "GET" else None
+        if drug is not None and self.has_change_permission(request, drug):
+            history.ensure_recorded(drug)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        if hasattr(response, "context_data"):
+            response.context_data["action_list"] = [
+                {
+                    "revision": version.revision,
+                    "version_id": version.pk,
+                    "url": reverse(
+                        "admin:monographs_drug_revision", args=[version.object_id, version.pk]
+                    ),
+                }
+                for version in history.versions_of(unquote(object_id))
+            ]
+        return response
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        with transaction.atomic():
+            drug = get_object_or_404(Drug.objects.select_for_update(), pk=unquote(object_id))
+            request.monograph_before_restore = {
+                name: getattr(drug, name) for name in KEPT_ON_RESTORE
+            }
+            return super().revision_view(request, object_id, version_id, extra_context)
+
+    def recover_view(self, request, version_id, extra_context=None):
+        request.monograph_recovering = True
+        try:
+            return super().recover_view(request, version_id, extra_context)
+        except IntegrityError:
+            messages.error(
+                request,
+                "This monograph can't be recovered: another monograph now has its title or "
+                "page address. Rename that one first.",
+            )
+            return HttpResponseRedirect(reverse("admin:monographs_drug_recoverlist"))
+
+    def get_object(self, request, object_id, from_field=None):
+        drug = super().get_object(request, object_id, from_field)
+        state = getattr(request, "monograph_before_restore", None)
+        if drug is not None and state is not None:
+            for name, value in state.items():
+                setattr(drug, name, value)
+        return drug
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.state_before_restore = getattr(request, "monograph_before_restore", None)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if getattr(request, "monograph_recovering", False):
+            obj.status = Status.DRAFT  # back, but not public until a Reviewer publishes it
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        drug = form.instance
+        restoring = hasattr(request, "monograph_before_restore") or hasattr(
+            request, "monograph_recovering"
+        )
+        if restoring or form.has_changed() or any(f.has_changed() for f in formsets):
+            drug.content_edited()
+            Drug.objects.filter(pk=drug.pk).update(
+                content_changed=drug.content_changed,
+                changed_since_review=drug.changed_since_review,
+            )
+        search.reindex(drug)
+
+    def delete_model(self, request, obj):
+        record_deletion(request, [obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        record_deletion(request, list(queryset))
+        super().delete_queryset(request, queryset)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context["adminform"].form
+        context["conflict"] = form.conflict
+        if obj is not None and not add:
+            context["transitions"] = workflow.available(request.user, obj)
+            context["loaded_version"] = form["loaded_version"].value()
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("review/", wrap(self.review_view), name="monographs_drug_review"),
+            path(
+                "<path:object_id>/history/compare/",
+                wrap(self.compare_view),
+                name="monographs_drug_compare",
+            ),
+            path(
+                "<path:object_id>/workflow/<slug:name>/",
+                wrap(require_POST(self.transition_view)),
+                name="monographs_drug_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+
+def record_deletion(request, drugs) -> None:
+    """Keep a last revision of each monograph being deleted, so that it can be recovered."""
+    with reversion.create_revision():
+        reversion.set_user(request.user)
+        reversion.set_comment("Deleted")
+        for drug in drugs:
+            reversion.add_to_revision(drug)
+
+
+def due_chart(months, *, width=640, height=200) -> dict:
+    """Bars for a server-drawn SVG: reviews falling due in each month."""
+    top = max((n for _, n in months), default=0) or 1
+    left, bottom, gap = 32, 28, 6
+    slot = (width - left) / max(len(months), 1)
+    bars = []
+    for i, (month, n) in enumerate(months):
+        bar_height = round((height - bottom - 16) * n / top)
+        x = round(left + i * slot + gap / 2, 1)
+        bars.append(
+            {
+                "x": x,
+                "y": height - bottom - bar_height,
+                "width": round(slot - gap, 1),
+                "height": bar_height,
+                "label_x": round(x + (slot - gap) / 2, 1),
+                "month": month,
+                "count": n,
+            }
+        )
+    return {"width": width, "height": height, "bars": bars, "top": top,
+            "baseline": height - bottom, "left": left}  # fmt: skip

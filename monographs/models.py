@@ -1,7 +1,9 @@
+import reversion
 from django.conf import settings
 from django.db import models
 from django.db.models import Prefetch
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from modelsearch import index
 from modelsearch.queryset import SearchableQuerySetMixin
@@ -44,6 +46,9 @@ class DrugQuerySet(SearchableQuerySetMixin, models.QuerySet):
         )
 
 
+# The history (django-reversion): a monograph is recorded with its parts, so
+# that one revision holds all of it and restoring it restores them too.
+@reversion.register(follow=["sections", "side_effects", "faqs", "ingredients"])
 class Drug(index.Indexed, models.Model):
     title = models.CharField(
         max_length=500,
@@ -70,6 +75,14 @@ class Drug(index.Indexed, models.Model):
     )
     reviewed_on = models.DateField(null=True, blank=True)
     review_due = models.DateField(null=True, blank=True)
+    changed_since_review = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Its content was edited after its last review: it is back in the review queue.",
+    )
+    content_changed = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When its text last changed."
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(
@@ -134,6 +147,15 @@ class Drug(index.Indexed, models.Model):
         """Point combinations that list this drug as an ingredient at its monograph."""
         Ingredient.objects.filter(slug=self.slug, drug__isnull=True).update(drug=self)
 
+    def content_edited(self) -> None:
+        """Note an edit of what the monograph says (not of its status), before saving it."""
+        self.content_changed = timezone.now()
+        self.changed_since_review = self.reviewed_on is not None
+
+    @property
+    def last_changed(self):
+        return self.content_changed or self.updated
+
     @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
@@ -143,6 +165,7 @@ class Drug(index.Indexed, models.Model):
         return self.imported_version is not None and self.version != self.imported_version
 
 
+@reversion.register()
 class Section(models.Model):
     drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="sections")
     kind = models.CharField(max_length=20, choices=SectionKind.choices, default=SectionKind.OTHER)
@@ -165,6 +188,7 @@ class Section(models.Model):
         self.body_html = render(self.body)
 
 
+@reversion.register()
 class SideEffect(models.Model):
     drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="side_effects")
     name = models.CharField(max_length=255, help_text="E.g. “Pancreatitis”.")
@@ -232,6 +256,7 @@ class SideEffect(models.Model):
         return f"{self.name} ({self.detail})"
 
 
+@reversion.register()
 class Faq(models.Model):
     drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="faqs")
     question = models.CharField(max_length=1000)
@@ -255,6 +280,7 @@ class Faq(models.Model):
         self.answer_html = render(self.answer)
 
 
+@reversion.register()
 class Ingredient(models.Model):
     """One part of a combination product ("Paracetamol + Codeine" has two)."""
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_filters",
     "markdownx",
     "modelsearch",
+    "reversion",
     "monographs",
 ]
 
@@ -124,6 +125,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # modelsearch's PostgreSQL full-text index needs the contrib app.
     INSTALLED_APPS.append("django.contrib.postgres")
+
+# How long a review holds: "review due" is this many months after "reviewed on".
+MONOGRAPH_REVIEW_INTERVAL_MONTHS = int(os.environ.get("MONOGRAPH_REVIEW_INTERVAL_MONTHS", "36"))
 
 # --- Caches and the page cache -------------------------------------------
 # Local memory by default. With REDIS_URL every app server shares one Redis:

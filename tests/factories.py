@@ -45,3 +45,14 @@ def make_drug(
         )
     search.reindex(drug)
     return drug
+
+
+def make_user(username: str, role: str | None = None, **extra):
+    """A staff account in the Pharmacist or Reviewer group (or none)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(username, is_staff=True, **extra)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user

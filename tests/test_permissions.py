@@ -18,6 +18,7 @@ from io import BytesIO
 from types import SimpleNamespace
 
 import pytest
+import reversion
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -25,7 +26,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from PIL import Image
+from reversion.models import Version
 
+from monographs import history, workflow
+from monographs.choices import Status
 from monographs.models import Drug
 
 from .factories import make_drug
@@ -92,6 +96,45 @@ def png(w):
     return {"image": SimpleUploadedFile("x.png", buffer.getvalue(), "image/png")}
 
 
+def version_of(drug, index=0):
+    return lambda w: history.versions_of(getattr(w, drug).pk)[index].pk
+
+
+def compare_url(w):
+    url = reverse("admin:monographs_drug_compare", args=[w.drug.pk])
+    return f"{url}?from={version_of('drug', 1)(w)}"
+
+
+def restore_form(w):
+    url = reverse("admin:monographs_drug_revision", args=[w.drug.pk, version_of("drug", 1)(w)])
+    return form_data(w.superuser.get(url))
+
+
+def recover_url(w):
+    return reverse("admin:monographs_drug_recover", args=[w.lost_version])
+
+
+def loaded(drug):
+    return lambda w: {"loaded_version": Drug.objects.get(pk=getattr(w, drug).pk).version}
+
+
+def step(label, name, drug):
+    return post(label, "admin:monographs_drug_transition", lambda w: getattr(w, drug).pk,
+                lambda w: name, data=loaded(drug), effect=moved(drug, name))  # fmt: skip
+
+
+def moved(drug, name):
+    target = workflow.TRANSITIONS[name].target
+
+    def effect(w):
+        after = Drug.objects.get(pk=getattr(w, drug).pk)
+        if target is None:
+            return after.reviewed_on is not None
+        return after.status == target
+
+    return effect
+
+
 def reviewer_choices(w):
     query = "app_label=monographs&model_name=drug&field_name=reviewed_by"
     return f"{reverse('admin:autocomplete')}?{query}"
@@ -117,6 +160,18 @@ def image_stored(w):
     return any(path.is_file() for path in w.media.rglob("*"))
 
 
+def drug_restored(w):
+    return Drug.objects.get(pk=w.drug.pk).generic_name == "Before the change"
+
+
+def drug_recovered(w):
+    return Drug.objects.filter(title="Lostamine").exists()
+
+
+def publish_action(w):
+    return {"action": "publish", "_selected_action": [w.waiting.pk]}
+
+
 def delete_action(w):
     return {"action": "delete_selected", "_selected_action": [w.drug.pk], "post": "yes"}
 
@@ -136,6 +191,23 @@ ENDPOINTS = [
     post("drug delete action", "admin:monographs_drug_changelist", data=delete_action,
          effect=drug_deleted),
     Endpoint("reviewer picker", "get", reviewer_choices),
+    get("review dashboard", "admin:monographs_drug_review"),
+    Endpoint("drug compare", "get", compare_url),
+    get("drug restore form", "admin:monographs_drug_revision", drug, version_of("drug", 1)),
+    post("drug restore", "admin:monographs_drug_revision", drug, version_of("drug", 1),
+         data=restore_form, effect=drug_restored),
+    get("deleted drugs", "admin:monographs_drug_recoverlist"),
+    Endpoint("drug recover", "post", recover_url,
+             lambda w: form_data(w.superuser.get(recover_url(w))), drug_recovered),
+    step("submit step", "submit", "draft"),
+    step("withdraw step", "withdraw", "waiting"),
+    step("publish step", "publish", "waiting"),
+    step("mark reviewed step", "review", "drug"),
+    step("unpublish step", "unpublish", "drug"),
+    step("archive step", "archive", "drug"),
+    step("reopen step", "reopen", "archived"),
+    post("publish action", "admin:monographs_drug_changelist", data=publish_action,
+         effect=moved("waiting", "publish")),
     get("user list", "admin:auth_user_changelist"),
     get("user add form", "admin:auth_user_add"),
     get("user change form", "admin:auth_user_change", someone),
@@ -164,9 +236,24 @@ MATRIX = {
     "drug add":             (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
     "drug delete":          (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
     "drug delete action":   (LOGIN,   LOGIN,  DENIED, IGNORED,  OK,      OK),
-    # The drug form's reviewer picker searches the user list, which only the
-    # superuser may see: for Pharmacists and Reviewers the picker stays empty.
+    # The user search behind the admin's pickers, which only the superuser may
+    # use (the reviewer of a monograph is set by "Mark reviewed", not picked).
     "reviewer picker":      (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
+    "review dashboard":     (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "drug compare":         (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "drug restore form":    (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "drug restore":         (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "deleted drugs":        (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "drug recover":         (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    # The review workflow: Pharmacists submit and withdraw; the rest is the Reviewers'.
+    "submit step":          (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "withdraw step":        (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "publish step":         (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
+    "mark reviewed step":   (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
+    "unpublish step":       (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
+    "archive step":         (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
+    "reopen step":          (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
+    "publish action":       (LOGIN,   LOGIN,  DENIED, IGNORED,  OK,      OK),
     "user list":            (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
     "user add form":        (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
     "user change form":     (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
@@ -195,8 +282,23 @@ def world(db, settings, tmp_path):
     root = User.objects.create_superuser("root", password=None)
     superuser = Client()
     superuser.force_login(root)
+    drug = make_drug()
+    history.ensure_recorded(drug)
+    with reversion.create_revision():
+        drug.generic_name = "Before the change"
+        drug.save()
+    with reversion.create_revision():
+        drug.generic_name = "After the change"
+        drug.save()
+    lost = make_drug("Lostamine")
+    history.ensure_recorded(lost)
+    lost.delete()
     return SimpleNamespace(
-        drug=make_drug(),
+        drug=drug,
+        draft=make_drug(status=Status.DRAFT),
+        waiting=make_drug(status=Status.IN_REVIEW),
+        archived=make_drug(status=Status.ARCHIVED),
+        lost_version=Version.objects.get_deleted(Drug).get().pk,
         someone=User.objects.create_user("someone"),
         group=Group.objects.get(name="Pharmacist"),
         superuser=superuser,

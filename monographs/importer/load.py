@@ -5,6 +5,7 @@ The loader never reads text: it takes what :mod:`.parse` produced.
 
 import enum
 
+import reversion
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -30,7 +31,7 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
     A file that is byte-for-byte what was last imported writes nothing. A drug
     that someone edited since its last import is left alone unless ``force``.
     """
-    with transaction.atomic():
+    with transaction.atomic(), reversion.create_revision():
         drug = Drug.objects.select_for_update().filter(slug=monograph.slug).first()
         if drug is not None:
             if drug.title != monograph.title:
@@ -51,7 +52,9 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
         drug.front_matter = monograph.front_matter
         drug.source_path = source_path[:500]
         drug.source_sha256 = monograph.sha256
+        drug.content_edited()
         drug.save()
+        drug.imported_version = drug.version
         Drug.objects.filter(pk=drug.pk).update(imported_version=drug.version)
 
         if outcome is Outcome.UPDATED:
@@ -96,6 +99,9 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
             for i, e in enumerate(monograph.side_effects, start=1)
         )
         search.reindex(drug)
+        # One revision of its history: the drug with the parts just written.
+        reversion.set_comment(f"{outcome.capitalize()} by import from {source_path or 'a file'}")
+        reversion.add_to_revision(drug)
         # bulk_create and QuerySet.update above send no signals.
         cache.content_changed()
     return outcome

@@ -1,0 +1,191 @@
+"""Status transitions of a monograph, and who may make them.
+
+draft → in review → published → archived. Pharmacists write and submit;
+Reviewers (``publish_drug``, ``review_drug``) publish, unpublish, archive
+and mark reviewed. Every check happens here, on the server: the admin's
+buttons and actions only ask.
+"""
+
+import calendar
+import datetime
+from dataclasses import dataclass
+
+import reversion
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from .choices import Status
+from .models import Drug
+
+EDIT = "monographs.change_drug"
+PUBLISH = "monographs.publish_drug"
+REVIEW = "monographs.review_drug"
+
+
+class TransitionError(Exception):
+    """A transition that is not allowed, with the reason a person can read."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str  # the button
+    done: str  # what the message and the history say happened
+    sources: tuple[str, ...]
+    target: str | None  # None: the status stays (marking reviewed)
+    permissions: tuple[str, ...]
+    reviews: bool = False  # records reviewed_by, reviewed_on and review_due
+
+
+TRANSITIONS = {
+    t.name: t
+    for t in [
+        Transition(
+            "submit", "Submit for review", "Submitted for review",
+            (Status.DRAFT,), Status.IN_REVIEW, (EDIT,),
+        ),
+        Transition(
+            "withdraw", "Return to draft", "Returned to draft",
+            (Status.IN_REVIEW,), Status.DRAFT, (EDIT,),
+        ),
+        Transition(
+            "publish", "Review and publish", "Reviewed and published",
+            (Status.IN_REVIEW,), Status.PUBLISHED, (EDIT, PUBLISH, REVIEW), reviews=True,
+        ),
+        Transition(
+            "review", "Mark reviewed", "Marked reviewed",
+            (Status.IN_REVIEW, Status.PUBLISHED), None, (EDIT, REVIEW), reviews=True,
+        ),
+        Transition(
+            "unpublish", "Unpublish", "Unpublished (back to draft)",
+            (Status.PUBLISHED,), Status.DRAFT, (EDIT, PUBLISH),
+        ),
+        Transition(
+            "archive", "Archive", "Archived",
+            (Status.DRAFT, Status.IN_REVIEW, Status.PUBLISHED), Status.ARCHIVED, (EDIT, PUBLISH),
+        ),
+        Transition(
+            "reopen", "Reopen as draft", "Reopened as a draft",
+            (Status.ARCHIVED,), Status.DRAFT, (EDIT, PUBLISH),
+        ),
+    ]
+}  # fmt: skip
+
+
+def allowed_for(user, transition: Transition) -> bool:
+    return user.is_active and user.is_staff and user.has_perms(transition.permissions)
+
+
+def available(user, drug: Drug) -> list[Transition]:
+    """The transitions this person may make on this monograph now: its buttons."""
+    return [t for t in TRANSITIONS.values() if drug.status in t.sources and allowed_for(user, t)]
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day ``months`` later; the month's last day where it is shorter."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    last_day = calendar.monthrange(year, month)[1]
+    return day.replace(year=year, month=month, day=min(day.day, last_day))
+
+
+def review_due_after(day: datetime.date) -> datetime.date:
+    return add_months(day, settings.MONOGRAPH_REVIEW_INTERVAL_MONTHS)
+
+
+def apply(drug: Drug, name: str, user, *, expected_version: int | None = None) -> Drug:
+    """Make transition ``name`` on ``drug`` as ``user``, as one revision of its history.
+
+    Refuses (TransitionError) an unknown transition, one this person may not
+    make, one that does not start from the monograph's status, and, given
+    ``expected_version``, one on a monograph changed since the page was loaded.
+    """
+    transition = TRANSITIONS.get(name)
+    if transition is None:
+        raise TransitionError(f"“{name}” is not a step of the review workflow.")
+    if not allowed_for(user, transition):
+        raise TransitionError(f"You may not {transition.label.lower()} monographs.")
+    with transaction.atomic():
+        drug = Drug.objects.select_for_update().get(pk=drug.pk)
+        if expected_version is not None and drug.version != expected_version:
+            raise TransitionError(
+                f"“{drug}” was changed after you loaded it; nothing was done. "
+                "Reload it and look again."
+            )
+        if drug.status not in transition.sources:
+            sources = " or ".join(Status(s).label.lower() for s in transition.sources)
+            raise TransitionError(
+                f"“{drug}” is {drug.get_status_display().lower()}: only a {sources} "
+                f"monograph can be {transition.done.lower()}."
+            )
+        if transition.target is not None:
+            drug.status = transition.target
+        if transition.reviews:
+            today = timezone.localdate()
+            drug.reviewed_by = user
+            drug.reviewed_on = today
+            drug.review_due = review_due_after(today)
+            drug.changed_since_review = False
+        if drug.imported_version is not None and not drug.edited_since_import:
+            # A workflow step is not an edit: the next import may still update it.
+            drug.imported_version = drug.version + 1  # the version this save gives it
+        with reversion.create_revision():
+            reversion.set_user(user)
+            reversion.set_comment(transition.done)
+            drug.save()
+    return drug
+
+
+# The reviewers' queues: what the dashboard lists and the admin index counts.
+
+
+def queues(today: datetime.date | None = None, *, soon_days: int = 30) -> dict[str, Q]:
+    today = today or timezone.localdate()
+    live = Q(status__in=[Status.PUBLISHED, Status.IN_REVIEW])
+    return {
+        "overdue": live & Q(review_due__lt=today),
+        "due_soon": live
+        & Q(review_due__gte=today, review_due__lte=today + datetime.timedelta(days=soon_days)),
+        "never_reviewed": live & Q(reviewed_on__isnull=True),
+        "changed": live & Q(changed_since_review=True),
+        "in_review": Q(status=Status.IN_REVIEW),
+    }
+
+
+QUEUE_LABELS = {
+    "overdue": "Overdue for review",
+    "due_soon": "Due for review within 30 days",
+    "never_reviewed": "Never reviewed",
+    "changed": "Changed since their last review",
+    "in_review": "Waiting in review",
+}
+
+
+def queue_counts(today: datetime.date | None = None) -> dict[str, int]:
+    """Each queue's size, in one query."""
+    return Drug.objects.aggregate(
+        **{name: Count("pk", filter=condition) for name, condition in queues(today).items()}
+    )
+
+
+def due_by_month(today: datetime.date | None = None, months: int = 12) -> list[tuple]:
+    """Reviews of live monographs falling due in each of the next ``months`` months."""
+    today = today or timezone.localdate()
+    first = today.replace(day=1)
+    starts = [add_months(first, i) for i in range(months)]
+    end = add_months(first, months)
+    rows = (
+        Drug.objects.filter(
+            status__in=[Status.PUBLISHED, Status.IN_REVIEW],
+            review_due__gte=first,
+            review_due__lt=end,
+        )
+        .annotate(month=TruncMonth("review_due"))
+        .values("month")
+        .annotate(n=Count("pk"))
+    )
+    counts = {row["month"]: row["n"] for row in rows}
+    return [(start, counts.get(start, 0)) for start in starts]

@@ -1,0 +1,206 @@
+"""History: every save is a revision of the whole monograph; any can be compared and restored."""
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from reversion.models import Version
+
+from monographs.choices import Severity, Status
+from monographs.models import Drug, SideEffect
+
+from .conftest import SEED
+from .factories import make_drug, make_user
+from .test_admin import form_data
+
+
+@pytest.fixture
+def pharmacist(db):
+    return make_user("pat", "Pharmacist")
+
+
+@pytest.fixture
+def reviewer(db):
+    return make_user("rae", "Reviewer")
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def change_url(drug) -> str:
+    return reverse("admin:monographs_drug_change", args=[drug.pk])
+
+
+def edit(client, drug, **changes):
+    """Open the drug's admin page, change some fields, save; the response."""
+    data = {**form_data(client.get(change_url(drug))), **changes}
+    return client.post(change_url(drug), data)
+
+
+def delete_side_effect(client, drug, name) -> None:
+    index = [e.name for e in drug.side_effects.order_by("position", "id")].index(name)
+    response = edit(client, drug, **{f"side_effects-{index}-DELETE": "on"})
+    assert response.status_code == 302, response.context["errors"]
+
+
+def versions(drug):
+    return list(Version.objects.get_for_object(drug).select_related("revision__user"))
+
+
+def restore(client, version):
+    url = reverse("admin:monographs_drug_revision", args=[version.object_id, version.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    return client.post(url, form_data(page))
+
+
+def test_an_admin_save_is_one_revision_with_every_part_its_user_and_a_comment(pharmacist):
+    drug = make_drug(status=Status.DRAFT)
+    client = signed_in(pharmacist)
+    assert edit(client, drug, generic_name="Testamine base").status_code == 302
+    latest, start = versions(drug)  # opening the form recorded where its history starts
+    assert start.revision.get_comment().startswith("History starts")
+    assert latest.revision.user == pharmacist
+    assert "Generic name" in latest.revision.get_comment()
+    recorded = {v.content_type.model for v in latest.revision.version_set.all()}
+    assert recorded == {"drug", "section", "sideeffect", "faq"}
+    assert latest.field_dict["generic_name"] == "Testamine base"
+
+
+def test_an_import_is_a_revision_with_the_parts_it_wrote(db):
+    call_command("import_monographs", str(SEED), verbosity=0)
+    drug = Drug.objects.get(slug="isotretinoin-systemic")
+    (revision,) = [v.revision for v in versions(drug)]
+    assert revision.user is None
+    assert revision.get_comment().startswith("Created by import from")
+    side_effects = [v for v in revision.version_set.all() if v.content_type.model == "sideeffect"]
+    assert len(side_effects) == drug.side_effects.count() > 10
+
+
+def test_restoring_brings_back_a_deleted_side_effect(pharmacist):
+    drug = make_drug(status=Status.DRAFT, side_effects=3)
+    client = signed_in(pharmacist)
+    edit(client, drug, generic_name="first save")
+    delete_side_effect(client, drug, "Effect 1")
+    assert not drug.side_effects.filter(name="Effect 1").exists()
+
+    before_deletion = versions(drug)[1]
+    response = restore(client, before_deletion)
+    assert response.status_code == 302
+    assert sorted(drug.side_effects.values_list("name", flat=True)) == [
+        "Effect 0",
+        "Effect 1",
+        "Effect 2",
+    ]
+    latest = versions(drug)[0]
+    assert latest.revision.get_comment().startswith("Reverted to previous version")
+    assert latest.revision.user == pharmacist
+
+
+def test_restoring_keeps_the_workflow_and_the_lock_moving_forward(pharmacist, reviewer):
+    """A Pharmacist restoring a revision from when it was published does not publish it."""
+    drug = make_drug(status=Status.IN_REVIEW)
+    from monographs import workflow
+
+    workflow.apply(drug, "publish", reviewer)
+    published = versions(drug)[0]
+    workflow.apply(drug, "unpublish", reviewer)
+    current = Drug.objects.get(pk=drug.pk)
+
+    assert restore(signed_in(pharmacist), published).status_code == 302
+    restored = Drug.objects.get(pk=drug.pk)
+    assert restored.status == Status.DRAFT
+    assert restored.version == current.version + 1
+
+
+def test_restore_of_a_revision_is_refused_if_the_monograph_changed_meanwhile(pharmacist):
+    drug = make_drug(status=Status.DRAFT)
+    client = signed_in(pharmacist)
+    edit(client, drug, generic_name="one")
+    edit(client, drug, generic_name="two")
+    oldest = versions(drug)[-1]
+    url = reverse("admin:monographs_drug_revision", args=[drug.pk, oldest.pk])
+    data = form_data(client.get(url))
+    edit(signed_in(make_user("other", "Pharmacist")), drug, generic_name="three")
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert Drug.objects.get(pk=drug.pk).generic_name == "three"
+    assert "after you opened it" in response.content.decode()
+
+
+def test_the_diff_shows_changed_fields_and_removed_and_added_parts(pharmacist):
+    drug = make_drug(status=Status.DRAFT, side_effects=2)
+    client = signed_in(pharmacist)
+    edit(client, drug, generic_name="old name")
+    delete_side_effect(client, drug, "Effect 0")
+    edit(
+        client,
+        drug,
+        generic_name="new name",
+        **{
+            "side_effects-TOTAL_FORMS": "2",
+            "side_effects-1-name": "Brand new effect",
+            "side_effects-1-severity": str(Severity.SERIOUS),
+            "side_effects-1-frequency": "6",
+            "side_effects-1-position": "9",
+        },
+    )
+    newest, _, oldest = versions(drug)[:3]
+    url = reverse("admin:monographs_drug_compare", args=[drug.pk])
+    page = client.get(url, {"from": oldest.pk, "to": newest.pk})
+    assert page.status_code == 200
+    comparison = page.context["comparison"]
+    assert [(c.label, c.before, c.after) for c in comparison.drug] == [
+        ("generic name", "old name", "new name")
+    ]
+    kinds = {(p.kind, p.name) for p in comparison.parts}
+    assert kinds == {("removed", "Effect 0"), ("added", "Brand new effect")}
+    html = page.content.decode()
+    assert "<del>old</del>" in html and "<ins>new</ins>" in html
+    assert "Serious – contact a doctor" in html
+    # Compared with the monograph as it is now, the newest save differs in nothing.
+    assert not client.get(url, {"from": newest.pk, "to": "current"}).context["comparison"]
+
+
+def test_the_history_page_lists_every_save_newest_first_with_a_compare_form(pharmacist):
+    drug = make_drug(status=Status.DRAFT)
+    client = signed_in(pharmacist)
+    edit(client, drug, generic_name="one")
+    edit(client, drug, generic_name="two")
+    page = client.get(reverse("admin:monographs_drug_history", args=[drug.pk]))
+    actions = page.context["action_list"]
+    assert [a["version_id"] for a in actions] == [v.pk for v in versions(drug)]
+    assert reverse("admin:monographs_drug_compare", args=[drug.pk]) in page.content.decode()
+
+
+def test_a_deleted_monograph_can_be_recovered_with_its_parts_as_a_draft(reviewer):
+    drug = make_drug("Lostamine", status=Status.PUBLISHED, side_effects=4)
+    pk = drug.pk
+    client = signed_in(reviewer)
+    response = client.post(reverse("admin:monographs_drug_delete", args=[pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Drug.objects.filter(pk=pk).exists()
+
+    listing = client.get(reverse("admin:monographs_drug_recoverlist"))
+    (deleted,) = listing.context["deleted"]
+    assert deleted.object_repr == "Lostamine"
+    url = reverse("admin:monographs_drug_recover", args=[deleted.pk])
+    assert client.post(url, form_data(client.get(url))).status_code == 302
+
+    recovered = Drug.objects.get(pk=pk)
+    assert recovered.title == "Lostamine"
+    assert recovered.status == Status.DRAFT  # back, but readers wait for a Reviewer
+    assert SideEffect.objects.filter(drug=recovered).count() == 4
+    assert recovered.sections.count() == 3 and recovered.faqs.count() == 2
+
+
+def test_a_pharmacist_cannot_see_another_drugs_revision_through_this_one(pharmacist):
+    drug, other = make_drug(status=Status.DRAFT), make_drug(status=Status.DRAFT)
+    client = signed_in(pharmacist)
+    edit(client, other, generic_name="other")
+    version = versions(other)[0]
+    url = reverse("admin:monographs_drug_compare", args=[drug.pk])
+    assert client.get(url, {"from": version.pk}).status_code == 404
