@@ -353,3 +353,23 @@ def test_a_committed_change_shows_without_any_help(page_cache, client):
     drug.generic_name = "Committaminum"
     drug.save()  # autocommit: the transaction commits here
     assert "Committaminum" in page(client, drug.get_absolute_url())
+
+
+def test_restoring_an_earlier_revision_shows_on_the_next_request(
+    page_cache, drug, client, django_capture_on_commit_callbacks
+):
+    import reversion
+    from reversion.models import Version
+
+    with changes(django_capture_on_commit_callbacks), reversion.create_revision():
+        reversion.add_to_revision(drug)
+    with changes(django_capture_on_commit_callbacks):
+        drug.side_effects.filter(name="Effect 1").delete()
+        drug.generic_name = "Cachaminum"
+        drug.save()
+    edited = page(client, "/drugs/cachamine/")
+    assert "Cachaminum" in edited and "Effect 1" not in edited
+    with changes(django_capture_on_commit_callbacks):
+        Version.objects.get_for_object(drug).first().revision.revert(delete=True)
+    restored = page(client, "/drugs/cachamine/")
+    assert "Cachaminum" not in restored and "Effect 1" in restored
