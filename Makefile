@@ -7,8 +7,9 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 CORPUS ?= demo
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: install run test lint format clean bench-import
+.PHONY: install run serve serve-local test lint format clean bench bench-import
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -37,6 +38,28 @@ run: install
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/)"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+## serve: production settings under gunicorn on 127.0.0.1:$(PORT) (portal/gunicorn.conf.py)
+serve: install
+	@if [ -z "$$DJANGO_SECRET_KEY" ] || [ -z "$$DJANGO_ALLOWED_HOSTS" ]; then \
+		echo "make serve runs the portal with production settings and needs:"; \
+		echo "  DJANGO_SECRET_KEY     a long random secret, the same on every server, e.g."; \
+		echo "                        export DJANGO_SECRET_KEY=\"\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')\""; \
+		echo "  DJANGO_ALLOWED_HOSTS  the site's host names, e.g. export DJANGO_ALLOWED_HOSTS=monographs.example.org"; \
+		echo "Plain HTTP on 127.0.0.1 (no TLS proxy) also needs DJANGO_SECURE_SSL_REDIRECT=0."; \
+		echo "To try it locally with a throwaway secret: make serve-local"; \
+		exit 2; \
+	fi
+	DJANGO_ENV=production $(PY) manage.py migrate --noinput
+	DJANGO_ENV=production $(PY) manage.py collectstatic --noinput --verbosity 0
+	DJANGO_ENV=production PORT=$(PORT) exec $(VENV)/bin/gunicorn -c portal/gunicorn.conf.py
+
+## serve-local: make serve over plain HTTP on 127.0.0.1, with a throwaway secret key
+serve-local:
+	@DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')}" \
+	DJANGO_ALLOWED_HOSTS="$${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost}" \
+	DJANGO_SECURE_SSL_REDIRECT="$${DJANGO_SECURE_SSL_REDIRECT:-0}" \
+	$(MAKE) --no-print-directory serve
+
 ## test: the whole suite (SQLite unless DATABASE_URL is set)
 test: install node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -44,6 +67,10 @@ test: install node_modules/.installed
 ## bench-import: time importing the 300-file sample corpus into an empty database
 bench-import: install
 	$(PY) bench/import_sample.py
+
+## bench: page throughput under gunicorn with wrk; writes docs/PERFORMANCE.md
+bench: install
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 ## lint: ruff, formatting and missing migrations
 lint: install
@@ -56,4 +83,4 @@ format: install
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) node_modules db.sqlite3 artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules db.sqlite3 staticfiles artifacts .pytest_cache .ruff_cache

@@ -77,6 +77,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and authentication: a stored page is served without either,
+    # and the security and CSP headers above are still added to it.
+    "monographs.cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,12 +129,45 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # How long a review holds: "review due" is this many months after "reviewed on".
 MONOGRAPH_REVIEW_INTERVAL_MONTHS = int(os.environ.get("MONOGRAPH_REVIEW_INTERVAL_MONTHS", "36"))
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "portal",
+# --- Caches and the page cache -------------------------------------------
+# Local memory by default. With REDIS_URL every app server shares one Redis:
+# several servers need it, or each would keep pages the others changed.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHE_KEY_PREFIX = os.environ.get("DJANGO_CACHE_KEY_PREFIX", "portal")
+if REDIS_URL:
+    _redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # A Redis that stops answering slows pages down by at most this much.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
-}
+    CACHES = {
+        "default": {**_redis, "KEY_PREFIX": CACHE_KEY_PREFIX},
+        "pages": {**_redis, "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:pages"},
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "portal",
+        },
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "portal-pages",
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        },
+    }
+# Whole public pages for anonymous readers (monographs.cache). Any change to
+# the content retires every stored page at once, on every server sharing the cache.
+PAGE_CACHE_ENABLED = env_bool("DJANGO_PAGE_CACHE", True)
+PAGE_CACHE_ALIAS = "pages"
+PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "600"))
+# Where the content generation lives while the page cache is per-process local
+# memory: a file, so that every worker process on this machine sees a change.
+PAGE_CACHE_GENERATION_FILE = Path(
+    os.environ.get("DJANGO_PAGE_CACHE_GENERATION_FILE", BASE_DIR / "var" / "page-generation")
+)
+# --------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -147,7 +183,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 # Only production collects static files; elsewhere WhiteNoise reads the finders.
-STATIC_ROOT = BASE_DIR / "staticfiles" if PRODUCTION else None
+STATIC_ROOT = (
+    Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles")) if PRODUCTION else None
+)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))

@@ -30,6 +30,13 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.fixture(autouse=True)
+def _page_cache_off(settings):
+    """Tests run in transactions that never commit, so the page cache would never
+    see their changes; tests/test_page_cache.py turns it on where it is tested."""
+    settings.PAGE_CACHE_ENABLED = False
+
+
 @pytest.fixture
 def seed_drug(db) -> Drug:
     """The reference monograph, imported through the real command."""
@@ -42,3 +49,14 @@ def seed_text() -> str:
     from monographs.importer.parse import decode
 
     return decode(SEED.read_bytes())[0]
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory) -> Path:
+    """Static files collected once, as production serves them (hashed and compressed)."""
+    from tests.servers import manage, production_env
+
+    folder = tmp_path_factory.mktemp("staticfiles")
+    unused = f"sqlite:///{folder.parent / 'unused.sqlite3'}"
+    manage(production_env(unused, folder), "collectstatic", "--noinput", "--verbosity", "0")
+    return folder

@@ -9,7 +9,7 @@ import reversion
 from django.db import transaction
 from django.utils.text import slugify
 
-from .. import search, terms
+from .. import cache, search, terms
 from ..models import Drug, Faq, Ingredient, Section, SideEffect
 from .parse import ParsedMonograph
 
@@ -102,4 +102,6 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
         # One revision of its history: the drug with the parts just written.
         reversion.set_comment(f"{outcome.capitalize()} by import from {source_path or 'a file'}")
         reversion.add_to_revision(drug)
+        # bulk_create and QuerySet.update above send no signals.
+        cache.content_changed()
     return outcome

@@ -1,0 +1,435 @@
+"""Page throughput of the portal under gunicorn, measured with wrk; writes docs/PERFORMANCE.md.
+
+Run with ``make bench`` (options: ``make bench BENCH_ARGS="--duration 5"``).
+
+For each data set — the 300-file sample corpus, 100 and 10,000 synthetic
+drugs (``manage.py generate_scale_data``) — it builds a throwaway database
+(SQLite files; PostgreSQL databases when DATABASE_URL points at PostgreSQL),
+then starts three gunicorn servers with production settings and 2 workers:
+a bare one-view site (bench/bare_settings.py), the portal, and the portal with
+its page cache off. wrk runs on 127.0.0.1 against one at a time, after a
+warm-up. The cache is local memory unless REDIS_URL is set.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+CORPUS = ROOT / "tests" / "data" / "corpus"
+SEARCH_WORD = "nausea"  # listed by most monographs
+
+TARGETS = {
+    "monograph_uncached": 0.5,  # × bare throughput, at least
+    "monograph_cached": 0.9,
+    "scaling": 1.5,  # cost at 10,000 ÷ cost at 100, at most
+    "import": 2.0,  # import time ÷ loaddata time for 1,000 drugs, at most
+}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- databases -----------------------------------------------------------
+
+
+def base_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(
+        DJANGO_ENV="production",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_SECURE_SSL_REDIRECT="0",  # plain HTTP on 127.0.0.1
+        DJANGO_LOG_LEVEL="ERROR",
+    )
+    if env.get("REDIS_URL"):
+        env["DJANGO_CACHE_KEY_PREFIX"] = f"bench-{uuid.uuid4().hex[:12]}"
+    return env
+
+
+def manage(env: dict, *args: str, quiet: bool = True) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+@contextmanager
+def throwaway_database(name: str, folder: Path):
+    server = postgres_url()
+    if server is None:
+        yield f"sqlite:///{folder / (name + '.sqlite3')}"
+        return
+    import psycopg
+
+    parts = urlsplit(server)
+    database = f"bench_{os.getpid()}_{name}"
+    admin_url = urlunsplit(parts._replace(path="/postgres", scheme="postgresql"))
+
+    def admin(sql):
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(sql)
+
+    admin(f'DROP DATABASE IF EXISTS "{database}"')
+    admin(f'CREATE DATABASE "{database}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{database}"))
+    finally:
+        admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def has_command(env: dict, name: str) -> bool:
+    return name in manage(env, "help", "--commands").split()
+
+
+def fill(env: dict, dataset: str) -> None:
+    manage(env, "migrate", "--noinput")
+    if dataset == "corpus":
+        # A few sample files are refusals or deliberately broken: reported, not fatal.
+        subprocess.run(
+            [PYTHON, "manage.py", "import_monographs", str(CORPUS)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+        )
+    else:
+        manage(env, "generate_scale_data", "--drugs", dataset)
+
+
+SAMPLE_QUERY = """
+import json
+from django.db.models import Count
+from monographs.models import Drug, SideEffect
+published = Drug.objects.published().annotate(n=Count("side_effects")).order_by("n", "slug")
+count = published.count()
+middle = published[count // 2] if count else None
+word = %r
+print(json.dumps({
+    "drugs": count,
+    "slug": middle.slug if middle else None,
+    "side_effects": middle.n if middle else 0,
+    "search_hits": Drug.objects.published().filter(side_effects__term__icontains=word)
+        .distinct().count(),
+    "lookup_term": SideEffect.objects.filter(term__icontains=word).values_list("term", flat=True)
+        .order_by("term").first() or word,
+}))
+"""
+
+
+def describe(env: dict) -> dict:
+    return json.loads(
+        manage(env, "shell", "-c", SAMPLE_QUERY % SEARCH_WORD).strip().splitlines()[-1]
+    )
+
+
+# --- servers and wrk -------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env: dict, log_file: Path, **extra):
+    port = free_port()
+    server_env = {**env, **extra, "PORT": str(port), "GUNICORN_WORKERS": "2"}
+    with log_file.open("wb") as output:
+        process = subprocess.Popen(
+            [PYTHON, "-m", "gunicorn", "-c", "portal/gunicorn.conf.py"],
+            cwd=ROOT,
+            env=server_env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    raise SystemExit(f"gunicorn exited:\n{log_file.read_text()}")
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                        break
+                except OSError as error:
+                    if time.monotonic() > deadline:
+                        message = f"gunicorn did not start:\n{log_file.read_text()}"
+                        raise SystemExit(message) from error
+                    time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(30)
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def milliseconds(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * UNITS[unit]
+
+
+def wrk(url: str, args) -> dict:
+    for _ in range(2):  # the page answers 200 before it is measured (and is stored, if cached)
+        with urlopen(url) as response:
+            assert response.status == 200, url
+            cache_state = response.headers.get("X-Page-Cache")
+    base = ["wrk", f"-t{args.threads}", f"-c{args.connections}", "--latency"]
+    subprocess.run([*base, f"-d{args.warmup}s", url], capture_output=True, check=True)
+    output = subprocess.run(
+        [*base, f"-d{args.duration}s", url], capture_output=True, text=True, check=True
+    ).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    result = {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
+        "p50": milliseconds(re.search(r"\s50%\s+(\S+)", output)[1]),
+        "p99": milliseconds(re.search(r"\s99%\s+(\S+)", output)[1]),
+        "errors": int(errors[1]) if errors else 0,
+        "socket_errors": socket_errors[1] if socket_errors else "",
+        "cache": cache_state,
+    }
+    rps, p50, p99 = result["rps"], result["p50"], result["p99"]
+    log(f"    {url}: {rps:.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+    return result
+
+
+def measure(dataset: str, env: dict, folder: Path, args) -> dict:
+    facts = describe(env)
+    log(f"  {dataset}: {facts}")
+    monograph = f"/drugs/{facts['slug']}/"
+    pages = {
+        "list": "/drugs/",
+        "search": f"/drugs/?q={SEARCH_WORD}",
+        "lookup": f"/side-effects/?q={facts['lookup_term'].replace(' ', '+')}",
+    }
+    results = {"facts": facts}
+    with ExitStack() as servers:
+        bare = servers.enter_context(
+            gunicorn(
+                env, folder / f"{dataset}-bare.log", DJANGO_SETTINGS_MODULE="bench.bare_settings"
+            )
+        )
+        cached = servers.enter_context(gunicorn(env, folder / f"{dataset}-cached.log"))
+        uncached = servers.enter_context(
+            gunicorn(env, folder / f"{dataset}-uncached.log", DJANGO_PAGE_CACHE="0")
+        )
+        results["bare"] = wrk(bare + "/bare/", args)
+        results["monograph_cached"] = wrk(cached + monograph, args)
+        results["monograph_uncached"] = wrk(uncached + monograph, args)
+        for name, path in pages.items():
+            results[name] = wrk(uncached + path, args)
+    if results["monograph_cached"]["cache"] != "hit":
+        log("  warning: the cached monograph was not answered from the cache")
+    return results
+
+
+# --- import against loaddata -------------------------------------------------
+
+
+def import_vs_loaddata() -> dict | None:
+    script = ROOT / "bench" / "import_vs_loaddata.py"
+    if not script.exists():
+        return None
+    result = subprocess.run(
+        [PYTHON, str(script), "--json"], cwd=ROOT, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        return {"error": (result.stderr or result.stdout).strip()[-500:]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def import_ratio(figures: dict) -> float | None:
+    """import ÷ loaddata, from whichever keys the script reports."""
+    for key in ("ratio", "import_to_loaddata"):
+        if isinstance(figures.get(key), int | float):
+            return float(figures[key])
+    seconds = {k: v for k, v in figures.items() if isinstance(v, int | float)}
+    imported = next((v for k, v in seconds.items() if k.startswith("import")), None)
+    loaded = next((v for k, v in seconds.items() if k.startswith("loaddata")), None)
+    return imported / loaded if imported and loaded else None
+
+
+# --- report ------------------------------------------------------------------
+
+
+def verdict(ok: bool | None) -> str:
+    return "—" if ok is None else ("met" if ok else "**missed**")
+
+
+def report(results: dict, imports: dict | None, args, machine: dict) -> str:
+    lines = [
+        "# Performance",
+        "",
+        "Measured by `make bench` (bench/run.py): gunicorn with `portal/gunicorn.conf.py`, 2 sync",
+        "workers, production settings; wrk on the same machine "
+        f"(`-t{args.threads} -c{args.connections} -d{args.duration}s`, after a {args.warmup} s "
+        "warm-up). Each figure is one run: compare ratios, not absolute numbers, between machines.",
+        "",
+        f"- Date: {machine['date']}",
+        f"- Machine: {machine['cores']} CPU cores, {machine['system']}, Python {machine['python']}",
+        f"- Database: {machine['database']}; cache: {machine['cache']}",
+        "- Bare view: the portal's middleware, one query and a small template (bench/urls.py)",
+        "- Uncached: a second portal server with `DJANGO_PAGE_CACHE=0`; list, search and lookup",
+        "  are measured there too, so they show what the database does at each size",
+        f"- Search: `/drugs/?q={SEARCH_WORD}`; lookup: `/side-effects/?q=…`, a term with that word",
+        "",
+        "| data set | page | req/s | p50 ms | p99 ms | × bare (req/s) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    names = {
+        "bare": "bare view",
+        "monograph_cached": "monograph, cached",
+        "monograph_uncached": "monograph, uncached",
+        "list": "list `/drugs/`",
+        "search": "search",
+        "lookup": "side-effect lookup",
+    }
+    for dataset, figures in results.items():
+        facts = figures["facts"]
+        label = f"{dataset_label(dataset)} ({facts['drugs']:,} published)"
+        for key, name in names.items():
+            row = figures[key]
+            ratio = row["rps"] / figures["bare"]["rps"]
+            flag = f" ({row['errors']} non-2xx)" if row["errors"] else ""
+            lines.append(
+                f"| {label} | {name}{flag} | {row['rps']:,.0f} | {row['p50']:.2f} | "
+                f"{row['p99']:.2f} | {ratio:.2f} |"
+            )
+    lines += ["", "## Targets", "", "| target | figure | |", "|---|---|---|"]
+    for dataset, figures in results.items():
+        bare = figures["bare"]["rps"]
+        for key, name in (("monograph_uncached", "uncached"), ("monograph_cached", "cached")):
+            ratio = figures[key]["rps"] / bare
+            need = TARGETS[key]
+            lines.append(
+                f"| {dataset_label(dataset)}: monograph {name} ≥ {need}× bare | {ratio:.2f}× | "
+                f"{verdict(ratio >= need)} |"
+            )
+    small, large = results.get("100"), results.get("10000")
+    for key in ("list", "search", "lookup"):
+        if small and large:
+            cost = small[key]["rps"] / large[key]["rps"]
+            p50 = large[key]["p50"] / small[key]["p50"]
+            lines.append(
+                f"| {names[key]}: cost at 10,000 ≤ {TARGETS['scaling']}× cost at 100 | "
+                f"{cost:.2f}× (by req/s; p50 {p50:.2f}×) | {verdict(cost <= TARGETS['scaling'])} |"
+            )
+        else:
+            lines.append(
+                f"| {names[key]}: cost at 10,000 ≤ {TARGETS['scaling']}× cost at 100 | "
+                "not measured: `generate_scale_data` not available | — |"
+            )
+    if imports is None:
+        lines.append(
+            f"| import of 1,000 ≤ {TARGETS['import']}× loaddata | not measured: "
+            "bench/import_vs_loaddata.py not available | — |"
+        )
+    else:
+        ratio = import_ratio(imports)
+        figure = f"{ratio:.2f}×" if ratio is not None else "see below"
+        ok = None if ratio is None else ratio <= TARGETS["import"]
+        lines.append(
+            f"| import of 1,000 ≤ {TARGETS['import']}× loaddata | {figure} | {verdict(ok)} |"
+        )
+        lines += ["", "`bench/import_vs_loaddata.py --json`:", "", "```json"]
+        lines += [json.dumps(imports, indent=2), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def dataset_label(dataset: str) -> str:
+    return "sample corpus" if dataset == "corpus" else f"{int(dataset):,} synthetic"
+
+
+def machine_facts() -> dict:
+    server = postgres_url()
+    if server:
+        version = subprocess.run(
+            ["psql", server, "-Atc", "show server_version"], capture_output=True, text=True
+        ).stdout.strip()
+        database = f"PostgreSQL {version}".strip()
+    else:
+        import sqlite3
+
+        database = f"SQLite {sqlite3.sqlite_version}"
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(),
+        "system": f"{platform.system()} {platform.machine()}",
+        "python": platform.python_version(),
+        "database": database,
+        "cache": "Redis (REDIS_URL)" if os.environ.get("REDIS_URL") else "local memory",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per page (10)")
+    parser.add_argument("--warmup", type=int, default=2, help="warm-up seconds per page (2)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--datasets",
+        default="corpus,100,10000",
+        help="corpus and/or drug counts (corpus,100,10000)",
+    )
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "PERFORMANCE.md")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed (apt-get install wrk)")
+
+    env = base_env()
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
+        folder = Path(tmp)
+        env["DJANGO_STATIC_ROOT"] = str(folder / "static")
+        env["DJANGO_PAGE_CACHE_GENERATION_FILE"] = str(folder / "page-generation")
+        manage({**env, "DATABASE_URL": f"sqlite:///{folder / 'unused.sqlite3'}"},
+               "collectstatic", "--noinput")  # fmt: skip
+        for dataset in args.datasets.split(","):
+            with throwaway_database(dataset, folder) as url:
+                dataset_env = {**env, "DATABASE_URL": url}
+                if dataset != "corpus" and not has_command(dataset_env, "generate_scale_data"):
+                    log(f"- {dataset} drugs: skipped, generate_scale_data is not available")
+                    continue
+                log(f"- {dataset}: filling the database")
+                started = time.monotonic()
+                fill(dataset_env, dataset)
+                log(f"  filled in {time.monotonic() - started:.0f} s")
+                results[dataset] = measure(dataset, dataset_env, folder, args)
+    log("- import against loaddata")
+    imports = import_vs_loaddata()
+    text = report(results, imports, args, machine_facts())
+    args.output.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

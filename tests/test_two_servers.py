@@ -1,0 +1,121 @@
+"""Two app servers on one database and one Redis: an edit on one is read on the other.
+
+PostgreSQL when DATABASE_URL points at it (a throwaway ``<name>_twoservers``
+database), otherwise a SQLite file both servers share.
+"""
+
+import os
+import re
+import secrets
+import uuid
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+from tests.conftest import SEED
+from tests.htmlforms import form_fields
+from tests.redis_helpers import redis_url_for_tests, remove_keys, skip_unless_redis
+from tests.servers import Gunicorn, manage, production_env
+
+
+@contextmanager
+def throwaway_database(tmp_path):
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        yield f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+        return
+    import psycopg
+
+    # The test database's own name, without the test_ prefix pytest-django added.
+    name = f"{urlsplit(os.environ['DATABASE_URL']).path.lstrip('/')}_twoservers"
+    server = {
+        k: v
+        for k, v in {
+            "host": database["HOST"],
+            "port": database["PORT"],
+            "user": database["USER"],
+            "password": database["PASSWORD"],
+        }.items()
+        if v
+    }
+
+    def admin(sql):
+        with psycopg.connect(dbname="postgres", autocommit=True, **server) as connection:
+            connection.execute(sql)
+
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin(f'CREATE DATABASE "{name}"')
+    try:
+        user = f"{server['user']}@" if "user" in server else ""
+        yield f"postgres://{user}{server.get('host', '')}:{server.get('port', 5432)}/{name}"
+    finally:
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def sign_in(browser, username, password):
+    login = browser.get("/admin/login/?next=/admin/")
+    assert login.status == 200
+    data = form_fields(login.text, "login-form")
+    data.update(username=[username], password=[password])
+    answer = browser.post("/admin/login/?next=/admin/", data)
+    assert answer.status == 302, answer.text[:2000]
+    assert "sessionid" in browser.cookies
+
+
+def test_an_edit_through_one_server_is_read_at_once_through_the_other(
+    db, tmp_path, collected_static
+):
+    redis_url = redis_url_for_tests()
+    skip_unless_redis(redis_url)
+    prefix = f"test-twoservers-{uuid.uuid4().hex}"
+    password = secrets.token_urlsafe(16)
+
+    with throwaway_database(tmp_path) as database_url:
+        env = production_env(
+            database_url, collected_static, REDIS_URL=redis_url, DJANGO_CACHE_KEY_PREFIX=prefix
+        )
+        manage(env, "migrate", "--noinput", "--verbosity", "0")
+        manage(env, "import_monographs", str(SEED), "--verbosity", "0")
+        manage(
+            env,
+            *("createsuperuser", "--noinput", "--username", "editor", "--email", "e@example.org"),
+            extra_env={"DJANGO_SUPERUSER_PASSWORD": password},
+        )
+        url = "/drugs/isotretinoin-systemic/"
+        try:
+            with (
+                Gunicorn(env, tmp_path / "a.log") as server_a,
+                Gunicorn(env, tmp_path / "b.log") as server_b,
+            ):
+                reader_a, reader_b = server_a.client(), server_b.client()
+                for reader in (reader_a, reader_b, reader_a, reader_b):
+                    before = reader.get(url)
+                    assert before.status == 200
+                assert before.headers["X-Page-Cache"] == "hit"  # B serves a stored page
+                old_text = "Isotretinoin is a powerful medication"
+                assert old_text in before.text
+
+                editor = server_a.client()
+                sign_in(editor, "editor", password)
+                found = editor.get("/admin/monographs/drug/?q=isotretinoin")
+                change = re.search(r'href="(/admin/monographs/drug/\d+/change/)[^"]*"', found.text)
+                assert change, found.text[:2000]
+                form = editor.get(change[1])
+                assert form.status == 200
+                data = form_fields(form.text, "drug_form")
+                body = "sections-0-body"
+                assert old_text in data[body][0]
+                marker = f"Reworded on server A ({uuid.uuid4().hex[:8]})."
+                data[body] = [marker]
+                data["_save"] = ["Save"]
+                saved = editor.post(change[1], data)
+                assert saved.status == 302, saved.text[:3000]
+
+                after = reader_b.get(url)
+                assert after.status == 200
+                assert marker in after.text
+                assert old_text not in after.text
+                assert marker in reader_a.get(url).text
+        finally:
+            remove_keys(redis_url, prefix)
