@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import F, Func, OuterRef, Prefetch, Subquery
 from django.db.models.functions import JSONObject
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -11,6 +11,17 @@ from modelsearch.queryset import SearchableQuerySetMixin
 from . import terms
 from .choices import Frequency, SectionKind, Severity, Status
 from .markdown import render
+
+
+class Initial(Func):
+    """A text's first character, upper-cased: what the A–Z list filters on.
+
+    Written with literal arguments, so that a query's expression is the very
+    one of the index on it (SQLite matches an indexed expression only then).
+    """
+
+    template = "UPPER(SUBSTR(%(expressions)s, 1, 1))"
+    output_field = models.CharField()
 
 
 class JSONList(models.Aggregate):
@@ -145,6 +156,14 @@ class Drug(index.Indexed, models.Model):
 
     class Meta:
         ordering = ["title"]
+        # What readers' pages filter and sort published monographs by: the list
+        # by name or by update, A–Z, recently reviewed and reviewed or not.
+        indexes = [
+            models.Index(fields=["status", "title"], name="drug_status_title_idx"),
+            models.Index(fields=["status", "-updated"], name="drug_status_updated_idx"),
+            models.Index(fields=["status", "-reviewed_on"], name="drug_status_reviewed_idx"),
+            models.Index(F("status"), Initial("title"), F("title"), name="drug_status_initial_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["title"], name="drug_unique_title"),
             models.CheckConstraint(condition=~models.Q(slug=""), name="drug_slug_not_empty"),
@@ -238,13 +257,15 @@ class Section(models.Model):
 
 
 class SideEffect(models.Model):
-    drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="side_effects")
+    # Indexed by Meta.indexes, together with severity.
+    drug = models.ForeignKey(
+        Drug, on_delete=models.CASCADE, related_name="side_effects", db_index=False
+    )
     name = models.CharField(max_length=255, help_text="E.g. “Pancreatitis”.")
     term = models.CharField(
         max_length=255,
         default="",
         editable=False,
-        db_index=True,
         help_text="The name normalised for matching across drugs (“nosebleed”).",
     )
     detail = models.CharField(
@@ -282,6 +303,15 @@ class SideEffect(models.Model):
 
     class Meta:
         ordering = ["drug", "position", "id"]
+        indexes = [
+            # A monograph's side effects by severity and frequency; "lists a
+            # serious side effect" in the drug list.
+            models.Index(
+                fields=["drug", "severity", "frequency"], name="sideeffect_drug_severity_idx"
+            ),
+            # The cross-drug lookup: a term, at some severities.
+            models.Index(fields=["term", "severity"], name="sideeffect_term_severity_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -350,6 +380,10 @@ class Ingredient(models.Model):
             models.UniqueConstraint(
                 fields=["combination", "slug"], name="ingredient_unique_per_combination"
             ),
+        ]
+        indexes = [
+            # A new monograph finds the combinations that list it by slug.
+            models.Index(fields=["slug"], name="ingredient_slug_idx"),
         ]
 
     def __str__(self) -> str:
