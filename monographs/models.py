@@ -160,8 +160,10 @@ class Drug(index.Indexed, models.Model):
         # by name or by update, A–Z, recently reviewed and reviewed or not.
         indexes = [
             models.Index(fields=["status", "title"], name="drug_status_title_idx"),
-            models.Index(fields=["status", "-updated"], name="drug_status_updated_idx"),
-            models.Index(fields=["status", "-reviewed_on"], name="drug_status_reviewed_idx"),
+            models.Index(fields=["status", "-updated", "title"], name="drug_status_updated_idx"),
+            models.Index(
+                fields=["status", "-reviewed_on", "title"], name="drug_status_reviewed_idx"
+            ),
             models.Index(F("status"), Initial("title"), F("title"), name="drug_status_initial_idx"),
         ]
         constraints = [
