@@ -61,6 +61,10 @@ class SectionInline(admin.StackedInline):
     fields = [("position", "kind", "heading"), "body"]
     formfield_overrides = MARKDOWN_EDITOR
 
+    def get_queryset(self, request):
+        # Each form is titled with the section's str(), which names its drug.
+        return super().get_queryset(request).select_related("drug")
+
 
 class SideEffectInline(admin.TabularInline):
     model = SideEffect

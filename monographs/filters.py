@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import Exists, OuterRef
 
 from .choices import Frequency, Severity
-from .models import Drug, Ingredient, SideEffect
+from .models import Drug, Ingredient, Initial, SideEffect
 
 LETTERS = [*string.ascii_uppercase, "0-9"]
 
@@ -98,9 +98,9 @@ class DrugFilter(django_filters.FilterSet):
         return queryset
 
     def filter_letter(self, queryset, name, value):
-        if value == "0-9":
-            return queryset.filter(title__regex=r"^[0-9]")
-        return queryset.filter(title__istartswith=value)
+        # The indexed expression, so that the A–Z list reads an index, not the table.
+        letters = list(string.digits) if value == "0-9" else [value.upper()]
+        return queryset.alias(initial=Initial("title")).filter(initial__in=letters)
 
     def filter_kind(self, queryset, name, value):
         combination = Exists(Ingredient.objects.filter(combination=OuterRef("pk")))

@@ -174,8 +174,8 @@ def structured_data(drug: Drug, request) -> dict:
             "@type": "Drug",
             "name": drug.title,
             **({"nonProprietaryName": drug.generic_name} if drug.generic_name else {}),
-            **({"activeIngredient": [i.name for i in drug.ingredients.all()]}
-               if drug.ingredients.all() else {}),
+            **({"activeIngredient": [i.name for i in drug.ingredient_list]}
+               if drug.ingredient_list else {}),
         },
     }  # fmt: skip
     if drug.reviewed_on:
@@ -204,7 +204,7 @@ def drug_json(request, slug):
         "url": request.build_absolute_uri(drug.get_absolute_url()),
         "generic_name": drug.generic_name,
         "brand_names": [b.strip() for b in drug.brand_names.split(",") if b.strip()],
-        "ingredients": [i.name for i in drug.ingredients.all()],
+        "ingredients": [i.name for i in drug.ingredient_list],
         "reviewed_on": drug.reviewed_on,
         "updated": drug.updated,
         "introduction": drug.introduction,

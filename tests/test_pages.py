@@ -5,7 +5,7 @@ from monographs.choices import Status
 
 from .factories import make_drug
 
-DETAIL_QUERIES = 5  # the drug, then its sections, side effects, FAQs and ingredients
+DETAIL_QUERIES = 4  # the drug (with its ingredients), then its sections, side effects and FAQs
 
 
 def test_list_shows_published_drugs_a_to_z(db, client):

@@ -228,3 +228,12 @@ def test_reading_pages_use_as_many_queries_for_5_drugs_as_for_200(db, client):
         make_drug(side_effects=2, faqs=0)
     assert counts() == few
     assert max(few) <= 5
+
+
+@pytest.mark.parametrize("sort", ["name", "updated"])
+def test_search_results_can_be_sorted(db, client, sort):
+    make_drug("Zolamide")
+    make_drug("Alphamine")
+    response = client.get(LIST, {"q": "usage", "sort": sort})
+    assert response.status_code == 200
+    assert sorted(titles(response)) == ["Alphamine", "Zolamide"]

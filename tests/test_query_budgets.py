@@ -1,0 +1,195 @@
+"""Every page asks the database a fixed number of questions, at 5 drugs as at 500.
+
+The drugs are synthetic monographs of typical size (generate_scale_data):
+about 7 sections, 30 side effects and 6 FAQs each. The counts are measured
+once at 5 drugs, then the database grows to 500 and each page must use
+exactly as many queries, within its budget.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from monographs.choices import Status
+from monographs.models import Drug, Ingredient, Section
+
+from .factories import make_drug
+
+LIST = reverse("monographs:drug_list")
+LOOKUP = reverse("monographs:side_effects")
+COMPARE = reverse("monographs:compare")
+CHANGELIST = reverse("admin:monographs_drug_changelist")
+SEED = 5  # its first five drugs include a combination
+
+MONOGRAPH = (
+    4  # the drug (with severity counts, reviewer, ingredients), sections, side effects, FAQs
+)
+READING = 5
+ADMIN_LIST = 6
+ADMIN_CHANGE = 25
+
+# name: (path, query, budget, signed in as a superuser). "{a}", "{b}", "{c}" are
+# monographs' slugs, "{combination}" that of a combination product.
+PAGES = {
+    "home": ("/", {}, READING, False),
+    "list": (LIST, {}, READING, False),
+    "list by letter": (LIST, {"letter": "S"}, READING, False),
+    "list by digit": (LIST, {"letter": "0-9"}, READING, False),
+    "list of single medicines": (LIST, {"kind": "single"}, READING, False),
+    "list of combinations": (LIST, {"kind": "combination"}, READING, False),
+    "list with serious side effects": (LIST, {"serious": "yes"}, READING, False),
+    "list of reviewed": (LIST, {"reviewed": "yes"}, READING, False),
+    "list of unreviewed": (LIST, {"reviewed": "no"}, READING, False),
+    "list by name": (LIST, {"sort": "name"}, READING, False),
+    "list by update": (LIST, {"sort": "updated"}, READING, False),
+    "list, all filters": (
+        LIST,
+        {"letter": "S", "kind": "single", "serious": "yes", "reviewed": "yes", "sort": "updated"},
+        READING,
+        False,
+    ),
+    "search": (LIST, {"q": "skin"}, READING, False),
+    "search by update": (LIST, {"q": "skin", "sort": "updated"}, READING, False),
+    "search, filtered": (
+        LIST,
+        {"q": "skin", "kind": "single", "serious": "yes", "reviewed": "yes"},
+        READING,
+        False,
+    ),
+    "suggestions": (reverse("monographs:suggest"), {"q": "synth"}, READING, False),
+    "lookup": (LOOKUP, {}, READING, False),
+    "lookup of a term": (LOOKUP, {"q": "nausea"}, READING, False),
+    "lookup of a term by severity": (
+        LOOKUP,
+        {"q": "nausea", "severity": "serious"},
+        READING,
+        False,
+    ),
+    "compare": (COMPARE, {"drugs": "{a},{b},{combination}"}, READING, False),
+    "monograph": ("/drugs/{a}/", {}, MONOGRAPH, False),
+    "monograph, filtered": (
+        "/drugs/{a}/",
+        {"severity": ["serious", "mild"], "frequency": "common"},
+        MONOGRAPH,
+        False,
+    ),
+    "combination monograph": ("/drugs/{combination}/", {}, MONOGRAPH, False),
+    "monograph as data": ("/drugs/{a}.json", {}, MONOGRAPH, False),
+    "combination as data": ("/drugs/{combination}.json", {}, MONOGRAPH, False),
+    "staff preview": ("/drugs/{a}/", {}, MONOGRAPH + 2, True),  # + session and user
+    "admin list": (CHANGELIST, {}, ADMIN_LIST, True),
+    "admin list, filtered": (
+        CHANGELIST,
+        {"status__exact": "published", "side_effects__severity__exact": "2"},
+        ADMIN_LIST,
+        True,
+    ),
+    "admin search": (CHANGELIST, {"q": "synthetic"}, ADMIN_LIST, True),
+    "admin change page": ("/admin/monographs/drug/{a_pk}/change/", {}, ADMIN_CHANGE, True),
+}
+
+
+@dataclass
+class Measured:
+    names: dict = field(default_factory=dict)
+    at_5: dict = field(default_factory=dict)
+    superuser: object = None
+
+
+def names_of_the_first_drugs() -> dict:
+    drugs = list(Drug.objects.filter(source_path__startswith="synthetic:").order_by("title")[:5])
+    combination = next(d for d in drugs if d.ingredients.exists())
+    return {
+        "a": drugs[0].slug,
+        "a_pk": drugs[0].pk,
+        "b": drugs[1].slug,
+        "c": drugs[2].slug,
+        "combination": combination.slug,
+    }
+
+
+def get(client, name, names):
+    path, query, _budget, _staff = PAGES[name]
+    query = {key: value.format(**names) if isinstance(value, str) else value
+             for key, value in query.items()}  # fmt: skip
+    return client.get(path.format(**names), query)
+
+
+def count_queries(client, name, names) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = get(client, name, names)
+    assert response.status_code == 200, (name, response.status_code)
+    return len(captured)
+
+
+@pytest.fixture(scope="module")
+def measured(django_db_setup, django_db_blocker):
+    """Queries per page at 5 drugs; the database then holds 500 for the tests."""
+    with django_db_blocker.unblock():
+        try:
+            call_command("generate_scale_data", drugs=5, seed=SEED, verbosity=0)
+            superuser = get_user_model().objects.create_superuser("budget-admin")
+            # A reviewer to show: one more join, never one more query.
+            Drug.objects.filter(source_path__startswith="synthetic:").update(reviewed_by=superuser)
+            names = names_of_the_first_drugs()
+            anonymous, staff = Client(), Client()
+            staff.force_login(superuser)
+            # Each page twice: the first visit may make a connection's one-off
+            # checks (SQLite probes its JSON support once), which are not the page's.
+            at_5 = {}
+            for _visit in range(2):
+                at_5 = {
+                    name: count_queries(staff if signed_in else anonymous, name, names)
+                    for name, (*_, signed_in) in PAGES.items()
+                }
+            call_command("generate_scale_data", drugs=500, seed=SEED, replace=True, verbosity=0)
+            Drug.objects.filter(source_path__startswith="synthetic:").update(reviewed_by=superuser)
+            names = names_of_the_first_drugs()
+            yield Measured(names=names, at_5=at_5, superuser=superuser)
+        finally:
+            call_command("generate_scale_data", delete=True, verbosity=0)
+            get_user_model().objects.filter(username="budget-admin").delete()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_a_page_uses_as_many_queries_at_500_drugs_as_at_5(
+    db, client, measured, django_assert_max_num_queries, name
+):
+    _path, _query, budget, signed_in = PAGES[name]
+    if signed_in:
+        client.force_login(measured.superuser)
+    assert Drug.objects.filter(status=Status.PUBLISHED).count() >= 500
+    with django_assert_max_num_queries(budget) as captured:
+        response = get(client, name, measured.names)
+    assert response.status_code == 200
+    assert len(captured) == measured.at_5[name]
+
+
+def test_the_admin_change_page_costs_as_much_for_100_side_effects_as_for_one(
+    db, client, measured, django_assert_max_num_queries
+):
+    small = make_drug(side_effects=1, faqs=1)
+    big = make_drug(side_effects=100, faqs=20)
+    Section.objects.bulk_create(
+        Section(drug=big, heading=f"Note {i}", body="More.", position=10 + i) for i in range(20)
+    )
+    Ingredient.objects.bulk_create(
+        Ingredient(combination=big, name=name, slug=name.lower(), position=i)
+        for i, name in enumerate(["Alpha", "Beta", "Gamma"])
+    )
+    Drug.objects.filter(pk__in=[small.pk, big.pk]).update(reviewed_by=measured.superuser)
+    client.force_login(measured.superuser)
+    counts = []
+    for drug in (small, big):
+        with django_assert_max_num_queries(ADMIN_CHANGE) as captured:
+            response = client.get(reverse("admin:monographs_drug_change", args=[drug.pk]))
+        assert response.status_code == 200
+        counts.append(len(captured))
+    assert len(response.context["inline_admin_formsets"][2].formset.forms) == 100
+    assert counts[0] == counts[1]
