@@ -5,6 +5,7 @@ class MonographsConfig(AppConfig):
     name = "monographs"
 
     def ready(self):
-        from . import cache
+        from . import cache, pages
 
         cache.connect_signals()
+        pages.connect_signals()

@@ -51,6 +51,18 @@ class DrugQuerySet(SearchableQuerySetMixin, models.QuerySet):
             }
         )
 
+    def for_page(self):
+        """A monograph page's drug, in one query: reviewer, ingredients, severity counts.
+
+        Its parts come later, with :func:`prefetch_parts`, where the page is not
+        already rendered (:attr:`Drug.rendered_body`).
+        """
+        return (
+            self.select_related("reviewed_by")
+            .annotate(ingredient_rows=Subquery(_ingredient_rows()))
+            .with_severity_counts()
+        )
+
     def for_detail(self, side_effects=None):
         """Everything a monograph page shows, in a fixed number of queries.
 
@@ -58,17 +70,22 @@ class DrugQuerySet(SearchableQuerySetMixin, models.QuerySet):
         The few ingredients of a combination come with the drug itself, as one
         JSON list (see :attr:`Drug.ingredient_list`), which saves a query.
         """
-        if side_effects is None:
-            side_effects = SideEffect.objects.all()
         return (
             self.select_related("reviewed_by")
             .annotate(ingredient_rows=Subquery(_ingredient_rows()))
-            .prefetch_related(
-                Prefetch("sections", queryset=Section.objects.order_by("position", "id")),
-                Prefetch("side_effects", queryset=side_effects.order_by("position", "id")),
-                Prefetch("faqs", queryset=Faq.objects.order_by("position", "id")),
-            )
+            .prefetch_related(*part_prefetches(side_effects))
         )
+
+
+def part_prefetches(side_effects=None) -> list[Prefetch]:
+    """A monograph's sections, side effects (all, or those of a filter) and FAQs, in order."""
+    if side_effects is None:
+        side_effects = SideEffect.objects.all()
+    return [
+        Prefetch("sections", queryset=Section.objects.order_by("position", "id")),
+        Prefetch("side_effects", queryset=side_effects.order_by("position", "id")),
+        Prefetch("faqs", queryset=Faq.objects.order_by("position", "id")),
+    ]
 
 
 def _ingredient_rows():
@@ -97,7 +114,10 @@ def _ingredient_rows():
 
 # The history (django-reversion): a monograph is recorded with its parts, so
 # that one revision holds all of it and restoring it restores them too.
-@reversion.register(follow=["sections", "side_effects", "faqs", "ingredients"])
+@reversion.register(
+    follow=["sections", "side_effects", "faqs", "ingredients"],
+    exclude=["body_html", "body_version"],
+)
 class Drug(index.Indexed, models.Model):
     title = models.CharField(
         max_length=500,
@@ -132,6 +152,10 @@ class Drug(index.Indexed, models.Model):
     content_changed = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When its text last changed."
     )
+    # Its page's body (sections, side effects, FAQs, unfiltered) as HTML, kept
+    # after the first reader's request; good for one version only (pages.py).
+    body_html = models.TextField(blank=True, editable=False)
+    body_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(
@@ -213,6 +237,11 @@ class Drug(index.Indexed, models.Model):
         """Note an edit of what the monograph says (not of its status), before saving it."""
         self.content_changed = timezone.now()
         self.changed_since_review = self.reviewed_on is not None
+
+    @property
+    def rendered_body(self) -> str | None:
+        """The page's body as rendered for this very version, if it has been."""
+        return self.body_html if self.body_version == self.version else None
 
     @property
     def last_changed(self):

@@ -1,5 +1,4 @@
 import json
-from itertools import groupby
 
 from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -8,64 +7,16 @@ from django.db.models import Count, Min
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
-from django.utils.text import slugify
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from markdownx.views import ImageUploadView
 
-from . import search, terms
+from . import pages, search, terms
 from .choices import Frequency, SectionKind, Severity, Status
 from .filters import LETTERS, DrugFilter, SideEffectFilter, SideEffectLookupFilter
 from .forms import EditorImageForm
 from .markdown import render as render_markdown
 from .models import Drug, SideEffect
-
-
-def _runs(items, key):
-    """Split a sequence into runs of neighbours that share ``key``."""
-    return [list(run) for _, run in groupby(items, key=key)]
-
-
-def severity_groups(side_effects, *, filtering: bool = False) -> list[dict]:
-    """Side effects by severity; within each, the lists as the source wrote them.
-
-    A tier is a run of neighbouring side effects under one introduction, so two
-    "Common:" lists (say, one per ingredient) stay two tiers. Within a tier,
-    side effects of one organ system form a list of their own. A list the
-    source wrote as a sentence ("Common: a, b and c.") is shown as one,
-    except while filtering, when gaps would break the sentence.
-    """
-    ordered = sorted(side_effects, key=lambda e: (e.severity, e.position))
-    groups = []
-    for members in _runs(ordered, key=lambda e: e.severity):
-        tiers = []
-        for tier in _contiguous(members, key=lambda e: e.tier_label):
-            lists = []
-            for run in _runs(tier, key=lambda e: e.body_system):
-                inline = not filtering and all(e.written_inline for e in run)
-                label = f"{run[0].body_system}:" if run[0].body_system else ""
-                lists.append(
-                    {"label": label, "inline": inline, "effects": run, "end": run[-1].list_end}
-                )
-            label = tier[0].tier_label
-            if len(lists) == 1 and lists[0]["inline"] and not lists[0]["label"]:
-                lists[0]["label"], label = label, ""  # "Common: a, b and c." reads as one line
-            tiers.append({"label": label, "lists": lists})
-        groups.append(
-            {"severity": Severity(members[0].severity), "tiers": tiers, "count": len(members)}
-        )
-    return groups
-
-
-def _contiguous(items, key):
-    """Runs sharing ``key`` whose positions follow on; a gap starts a new run."""
-    runs: list[list] = []
-    for item in items:
-        if runs and key(runs[-1][-1]) == key(item) and runs[-1][-1].position + 1 == item.position:
-            runs[-1].append(item)
-        else:
-            runs.append([item])
-    return runs
 
 
 class PublishedDrugMixin:
@@ -131,33 +82,13 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
         )
         # Staff preview any monograph, whatever its status; the page says so.
         drugs = Drug.objects.all() if self.request.user.is_staff else super().get_queryset()
-        return drugs.for_detail(side_effects=self.filterset.qs).with_severity_counts()
+        return drugs.for_page()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        drug = self.object
-        sections = list(drug.sections.all())
-        anchors: set[str] = set()
-        for section in sections:
-            anchor = slugify(section.heading) or "section"
-            while anchor in anchors:
-                anchor += f"-{section.position}"
-            anchors.add(anchor)
-            section.anchor = anchor
-        groups = severity_groups(drug.side_effects.all(), filtering=self.filterset.is_filtering)
         context.update(
-            sections=sections,
-            side_effects_section=next(
-                (s for s in sections if s.kind == SectionKind.SIDE_EFFECTS), None
-            ),
-            faqs_section=next((s for s in sections if s.kind == SectionKind.FAQS), None),
-            severity_groups=groups,
-            severity_counts=[
-                (severity, getattr(drug, f"{severity.slug}_count")) for severity in Severity
-            ],
-            filter=self.filterset,
-            faqs=list(drug.faqs.all()),
-            json_ld=json_script_data(structured_data(drug, self.request)),
+            body=pages.body(self.object, self.filterset),
+            json_ld=json_script_data(structured_data(self.object, self.request)),
         )
         return context
 

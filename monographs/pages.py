@@ -1,0 +1,125 @@
+"""A monograph page's body — contents, sections, side effects, FAQs — rendered once.
+
+The body is the page's costly part and the same for every reader, so the
+first request after a change renders it and keeps it beside the drug, for
+that version of it (``Drug.body_version``). Every save of a drug raises its
+version, and a section, side effect or FAQ saved or deleted on its own
+(outside the drug's form or the importer) voids the kept body too: a reader
+never gets a body older than the monograph. Pages filtered by severity or
+frequency are rendered for each request.
+"""
+
+from itertools import groupby
+
+from django.db.models import prefetch_related_objects
+from django.db.models.signals import post_delete, post_save
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import slugify
+
+from .choices import SectionKind, Severity
+from .models import Drug, Faq, Section, SideEffect, part_prefetches
+
+TEMPLATE = "monographs/includes/monograph_body.html"
+
+
+def _runs(items, key):
+    """Split a sequence into runs of neighbours that share ``key``."""
+    return [list(run) for _, run in groupby(items, key=key)]
+
+
+def severity_groups(side_effects, *, filtering: bool = False) -> list[dict]:
+    """Side effects by severity; within each, the lists as the source wrote them.
+
+    A tier is a run of neighbouring side effects under one introduction, so two
+    "Common:" lists (say, one per ingredient) stay two tiers. Within a tier,
+    side effects of one organ system form a list of their own. A list the
+    source wrote as a sentence ("Common: a, b and c.") is shown as one,
+    except while filtering, when gaps would break the sentence.
+    """
+    ordered = sorted(side_effects, key=lambda e: (e.severity, e.position))
+    groups = []
+    for members in _runs(ordered, key=lambda e: e.severity):
+        tiers = []
+        for tier in _contiguous(members, key=lambda e: e.tier_label):
+            lists = []
+            for run in _runs(tier, key=lambda e: e.body_system):
+                inline = not filtering and all(e.written_inline for e in run)
+                label = f"{run[0].body_system}:" if run[0].body_system else ""
+                lists.append(
+                    {"label": label, "inline": inline, "effects": run, "end": run[-1].list_end}
+                )
+            label = tier[0].tier_label
+            if len(lists) == 1 and lists[0]["inline"] and not lists[0]["label"]:
+                lists[0]["label"], label = label, ""  # "Common: a, b and c." reads as one line
+            tiers.append({"label": label, "lists": lists})
+        groups.append(
+            {"severity": Severity(members[0].severity), "tiers": tiers, "count": len(members)}
+        )
+    return groups
+
+
+def _contiguous(items, key):
+    """Runs sharing ``key`` whose positions follow on; a gap starts a new run."""
+    runs: list[list] = []
+    for item in items:
+        if runs and key(runs[-1][-1]) == key(item) and runs[-1][-1].position + 1 == item.position:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
+
+
+def body(drug: Drug, filterset) -> SafeString:
+    """The body for this request: kept if it can be, rendered (and kept) if not.
+
+    ``drug`` comes from ``Drug.objects.for_page()``.
+    """
+    if not filterset.is_bound and (kept := drug.rendered_body):
+        return mark_safe(kept)  # rendered from sanitised HTML and escaped text below
+    prefetch_related_objects([drug], *part_prefetches(filterset.qs))
+    html = render_to_string(TEMPLATE, context(drug, filterset))
+    if not filterset.is_bound:
+        # Kept only if nobody saved the drug meanwhile (its version unchanged).
+        Drug.objects.filter(pk=drug.pk, version=drug.version).update(
+            body_html=html, body_version=drug.version
+        )
+    return mark_safe(html)
+
+
+def context(drug: Drug, filterset) -> dict:
+    sections = list(drug.sections.all())
+    anchors: set[str] = set()
+    for section in sections:
+        anchor = slugify(section.heading) or "section"
+        while anchor in anchors:
+            anchor += f"-{section.position}"
+        anchors.add(anchor)
+        section.anchor = anchor
+    return {
+        "drug": drug,
+        "sections": sections,
+        "side_effects_section": next(
+            (s for s in sections if s.kind == SectionKind.SIDE_EFFECTS), None
+        ),
+        "faqs_section": next((s for s in sections if s.kind == SectionKind.FAQS), None),
+        "severity_groups": severity_groups(
+            drug.side_effects.all(), filtering=filterset.is_filtering
+        ),
+        "severity_counts": [
+            (severity, getattr(drug, f"{severity.slug}_count")) for severity in Severity
+        ],
+        "filter": filterset,
+        "faqs": list(drug.faqs.all()),
+    }
+
+
+def _void_kept_body(sender, instance, **kwargs):
+    Drug.objects.filter(pk=instance.drug_id).update(body_version=None)
+
+
+def connect_signals() -> None:
+    for model in (Section, SideEffect, Faq):
+        uid = f"kept-body-{model._meta.label_lower}"
+        post_save.connect(_void_kept_body, sender=model, dispatch_uid=uid)
+        post_delete.connect(_void_kept_body, sender=model, dispatch_uid=uid)
