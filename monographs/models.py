@@ -51,17 +51,16 @@ class DrugQuerySet(SearchableQuerySetMixin, models.QuerySet):
             }
         )
 
-    def for_page(self):
-        """A monograph page's drug, in one query: reviewer, ingredients, severity counts.
+    def for_page(self, *, severity_counts: bool = False):
+        """A monograph page's drug, in one query: reviewer, ingredients (and severity counts).
 
-        Its parts come later, with :func:`prefetch_parts`, where the page is not
-        already rendered (:attr:`Drug.rendered_body`).
+        Its parts come later (:func:`part_prefetches`), where the page's body
+        is not already rendered (:attr:`Drug.rendered_body`).
         """
-        return (
-            self.select_related("reviewed_by")
-            .annotate(ingredient_rows=Subquery(_ingredient_rows()))
-            .with_severity_counts()
+        drugs = self.select_related("reviewed_by").annotate(
+            ingredient_rows=Subquery(_ingredient_rows())
         )
+        return drugs.with_severity_counts() if severity_counts else drugs
 
     def for_detail(self, side_effects=None):
         """Everything a monograph page shows, in a fixed number of queries.

@@ -9,6 +9,7 @@ never gets a body older than the monograph. Pages filtered by severity or
 frequency are rendered for each request.
 """
 
+from collections import Counter
 from itertools import groupby
 
 from django.db.models import prefetch_related_objects
@@ -106,12 +107,18 @@ def context(drug: Drug, filterset) -> dict:
         "severity_groups": severity_groups(
             drug.side_effects.all(), filtering=filterset.is_filtering
         ),
-        "severity_counts": [
-            (severity, getattr(drug, f"{severity.slug}_count")) for severity in Severity
-        ],
+        "severity_counts": severity_counts(drug, filterset),
         "filter": filterset,
         "faqs": list(drug.faqs.all()),
     }
+
+
+def severity_counts(drug: Drug, filterset) -> list[tuple[Severity, int]]:
+    """All its side effects, counted by severity, whichever of them are shown."""
+    if filterset.is_bound:  # counted in SQL: Drug.objects.for_page(severity_counts=True)
+        return [(s, getattr(drug, f"{s.slug}_count")) for s in Severity]
+    counts = Counter(effect.severity for effect in drug.side_effects.all())
+    return [(s, counts[s]) for s in Severity]
 
 
 def _void_kept_body(sender, instance, **kwargs):

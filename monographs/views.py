@@ -82,7 +82,9 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
         )
         # Staff preview any monograph, whatever its status; the page says so.
         drugs = Drug.objects.all() if self.request.user.is_staff else super().get_queryset()
-        return drugs.for_page()
+        # A filtered page counts all side effects by severity in SQL; a plain
+        # page counts those it shows, where its body is not kept already.
+        return drugs.for_page(severity_counts=self.filterset.is_bound)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
