@@ -2,6 +2,7 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Min
 from django.http import HttpResponse, JsonResponse
@@ -174,6 +175,7 @@ class SideEffectLookupView(TemplateView):
     """Which published drugs list a side effect, at what severity and frequency."""
 
     template_name = "monographs/sideeffect_lookup.html"
+    paginate_by = 50
 
     def get_context_data(self, **kwargs):
         filterset = SideEffectLookupFilter(
@@ -183,12 +185,15 @@ class SideEffectLookupView(TemplateView):
         listed = SideEffect.objects.filter(drug__status=Status.PUBLISHED)
         context = {"filter": filterset, "query": query, "term": terms.normalise(query)}
         if query:
-            context["matches"] = (
+            matches = (
                 filterset.filter_queryset(listed.filter(term=context["term"]))
                 .select_related("drug")
                 .only("name", "detail", "severity", "frequency", "drug__title", "drug__slug")
                 .order_by("-severity", "drug__title", "position")
             )
+            # A common side effect is listed by most medicines: a page at a time.
+            page = Paginator(matches, self.paginate_by).get_page(self.request.GET.get("page"))
+            context.update(matches=page.object_list, page_obj=page)
         else:
             context["most_listed"] = (
                 listed.values("term")

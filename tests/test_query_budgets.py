@@ -67,7 +67,7 @@ PAGES = {
     "lookup of a term": (LOOKUP, {"q": "nausea"}, READING, False),
     "lookup of a term by severity": (
         LOOKUP,
-        {"q": "nausea", "severity": "serious"},
+        {"q": "nausea", "severity": "mild"},
         READING,
         False,
     ),

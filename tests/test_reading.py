@@ -161,6 +161,21 @@ def test_lookup_treats_plurals_as_one_term(db, client):
     assert len(client.get(LOOKUP, {"q": "nosebleed"}).context["matches"]) == 1
 
 
+def test_a_side_effect_listed_by_many_medicines_is_looked_up_a_page_at_a_time(db, client):
+    drugs = [make_drug(f"Drug {i:03}", side_effects=0, faqs=0) for i in range(55)]
+    for drug in drugs:
+        add_effect(drug, "Headache")
+    first = client.get(LOOKUP, {"q": "headache"})
+    assert [e.drug.title for e in first.context["matches"]] == [f"Drug {i:03}" for i in range(50)]
+    content = first.content.decode()
+    assert "55 listings of “headache”, page 1 of 2." in content
+    assert 'href="?q=headache&amp;page=2"' in content
+    second = client.get(LOOKUP, {"q": "headache", "page": 2})
+    assert [e.drug.title for e in second.context["matches"]] == [
+        f"Drug {i:03}" for i in range(50, 55)
+    ]
+
+
 def test_lookup_lists_the_most_listed_side_effects(db, client):
     for title in ["Alphamine", "Betamine"]:
         add_effect(make_drug(title, side_effects=0), "Headache")
