@@ -8,7 +8,7 @@ PORT ?= 8000
 CORPUS ?= demo
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format clean bench-import
+.PHONY: install run test lint format clean bench-import bench-import-vs-loaddata
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -44,6 +44,11 @@ test: install node_modules/.installed
 ## bench-import: time importing the 300-file sample corpus into an empty database
 bench-import: install
 	$(PY) bench/import_sample.py
+
+## bench-import-vs-loaddata: time importing 1,000 monographs against loaddata of the same content
+## (SQLite; PostgreSQL too when DATABASE_URL is set)
+bench-import-vs-loaddata: install
+	$(PY) bench/import_vs_loaddata.py
 
 ## lint: ruff, formatting and missing migrations
 lint: install
