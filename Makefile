@@ -9,7 +9,7 @@ CORPUS ?= demo
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: install run serve serve-local test lint format clean bench bench-import
+.PHONY: install run serve serve-local test lint format clean bench bench-import bench-import-vs-loaddata
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -71,6 +71,11 @@ bench-import: install
 ## bench: page throughput under gunicorn with wrk; writes docs/PERFORMANCE.md
 bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+## bench-import-vs-loaddata: time importing 1,000 monographs against loaddata of the same content
+## (SQLite; PostgreSQL too when DATABASE_URL is set)
+bench-import-vs-loaddata: install
+	$(PY) bench/import_vs_loaddata.py
 
 ## lint: ruff, formatting and missing migrations
 lint: install

@@ -5,8 +5,12 @@ effects and FAQs are saved after it (by the admin's inlines, the importer's
 bulk inserts), so whoever changes them calls :func:`reindex` afterwards.
 """
 
+from contextlib import contextmanager
+
+from django.db.models.signals import post_save
 from modelsearch.backends import get_search_backend, get_search_backends
 from modelsearch.index import insert_or_update_object
+from modelsearch.signal_handlers import post_save_signal_handler
 
 
 def backend_name() -> str:
@@ -30,6 +34,21 @@ def reindex_many(model, pks) -> None:
         return
     for backend in get_search_backends(with_auto_update=True):
         backend.add_bulk(model, objects)
+
+
+@contextmanager
+def saves_not_indexed(model):
+    """Saving ``model`` does not index it meanwhile: the caller indexes afterwards.
+
+    For a loader that saves an object, then its parts, then indexes the whole:
+    the index entry modelsearch writes on the first save would be rewritten
+    straight away. Meant for management commands, which run in one thread.
+    """
+    post_save.disconnect(post_save_signal_handler, sender=model)
+    try:
+        yield
+    finally:
+        post_save.connect(post_save_signal_handler, sender=model)
 
 
 def search(queryset, query: str, *, by_relevance: bool = True):

@@ -3,7 +3,9 @@ import re
 import ftfy
 import pytest
 from django.core.management import CommandError, call_command
+from modelsearch.models import IndexEntry
 
+from monographs import search
 from monographs.choices import Frequency, SectionKind, Severity, Status
 from monographs.models import Drug, SideEffect
 
@@ -248,3 +250,20 @@ def test_dry_run_reports_what_a_real_run_would_do(db, tmp_path, capsys):
     assert "1 failed" in captured.out
     assert f"{bad}:1: error: no front matter" in captured.err
     assert not Drug.objects.exists()
+
+
+def test_an_imported_drug_is_indexed_as_a_full_reindex_would_index_it(seed_drug):
+    def entry():
+        return IndexEntry.objects.values("title", "autocomplete", "body").get(
+            object_id=str(seed_drug.pk)
+        )
+
+    imported = entry()
+    assert "pancreat" in str(imported["body"]).lower()  # words (SQLite) or lexemes (PostgreSQL)
+    search.reindex(Drug.objects.get(pk=seed_drug.pk))
+    assert entry() == imported
+
+
+def test_saving_a_drug_indexes_it_again_after_an_import(seed_drug):
+    drug = Drug.objects.create(title="Newamine", status=Status.PUBLISHED)
+    assert IndexEntry.objects.filter(object_id=str(drug.pk)).exists()

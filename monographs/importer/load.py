@@ -31,7 +31,8 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
     A file that is byte-for-byte what was last imported writes nothing. A drug
     that someone edited since its last import is left alone unless ``force``.
     """
-    with transaction.atomic(), reversion.create_revision():
+    # Saving the drug would index it before its parts exist; it is indexed once, at the end.
+    with transaction.atomic(), reversion.create_revision(), search.saves_not_indexed(Drug):
         drug = Drug.objects.select_for_update().filter(slug=monograph.slug).first()
         if drug is not None:
             if drug.title != monograph.title:
@@ -75,13 +76,11 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
             item.render()
         names = {slugify(name): name for name in monograph.ingredients if slugify(name)}
         existing = Drug.objects.in_bulk(list(names), field_name="slug")
-        Ingredient.objects.bulk_create(
+        ingredients = [
             Ingredient(combination=drug, name=name, slug=slug, drug=existing.get(slug), position=i)
             for i, (slug, name) in enumerate(names.items(), start=1)
-        )
-        Section.objects.bulk_create(sections)
-        Faq.objects.bulk_create(faqs)
-        SideEffect.objects.bulk_create(
+        ]
+        side_effects = [
             SideEffect(
                 drug=drug,
                 name=e.name[:255],
@@ -97,11 +96,33 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
                 position=i,
             )
             for i, e in enumerate(monograph.side_effects, start=1)
-        )
-        search.reindex(drug)
+        ]
+        parts = {
+            "ingredients": Ingredient.objects.bulk_create(ingredients),
+            "sections": Section.objects.bulk_create(sections),
+            "faqs": Faq.objects.bulk_create(faqs),
+            "side_effects": SideEffect.objects.bulk_create(side_effects),
+        }
+        # Indexed from the parts just written, in their order, without reading them back.
+        search.reindex(_holding(drug, parts))
         # One revision of its history: the drug with the parts just written.
         reversion.set_comment(f"{outcome.capitalize()} by import from {source_path or 'a file'}")
         reversion.add_to_revision(drug)
         # bulk_create and QuerySet.update above send no signals.
         cache.content_changed()
     return outcome
+
+
+def _holding(drug: Drug, parts: dict[str, list]) -> Drug:
+    """``drug`` with its related lists in hand, as prefetch_related leaves them.
+
+    The lists are in ``position`` order, the order the database returns them in.
+    """
+    prefetched = drug.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, objects in parts.items():
+        prefetched.pop(name, None)
+        queryset = getattr(drug, name).all()
+        queryset._result_cache = list(objects)
+        queryset._prefetch_done = True
+        prefetched[name] = queryset
+    return drug
