@@ -1,3 +1,4 @@
+import functools
 import json
 
 from django.conf import settings
@@ -82,10 +83,11 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
             self.request.GET or None, queryset=SideEffect.objects.all()
         )
         # Staff preview any monograph, whatever its status; the page says so.
-        drugs = Drug.objects.all() if self.request.user.is_staff else super().get_queryset()
         # A filtered page counts all side effects by severity in SQL; a plain
         # page counts those it shows, where its body is not kept already.
-        return drugs.for_page(severity_counts=self.filterset.is_bound)
+        return _monograph_pages(
+            staff=self.request.user.is_staff, severity_counts=self.filterset.is_bound
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -94,6 +96,17 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
             json_ld=json_script_data(structured_data(self.object, self.request)),
         )
         return context
+
+
+@functools.cache
+def _monograph_pages(*, staff: bool, severity_counts: bool):
+    """The monograph page's queryset, built once and only ever cloned (by ``filter``).
+
+    Resolving its ingredient subquery costs more than running the query, so
+    each request starts from the built one rather than building it anew.
+    """
+    drugs = Drug.objects.all() if staff else Drug.objects.published()
+    return drugs.for_page(severity_counts=severity_counts)
 
 
 def structured_data(drug: Drug, request) -> dict:
