@@ -7,6 +7,7 @@ bulk inserts), so whoever changes them calls :func:`reindex` afterwards.
 
 from contextlib import contextmanager
 
+from django.db import connection
 from django.db.models.signals import post_save
 from modelsearch.backends import get_search_backend, get_search_backends
 from modelsearch.index import insert_or_update_object
@@ -49,6 +50,16 @@ def saves_not_indexed(model):
         yield
     finally:
         post_save.connect(post_save_signal_handler, sender=model)
+
+
+def update_statistics() -> None:
+    """Let the database's planner see the tables as they now are (ANALYZE), after a bulk load.
+
+    Without them SQLite reads a search the wrong way round, trying the whole
+    index against each monograph: 0.3 s instead of 15 ms at 10,000 drugs.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def search(queryset, query: str, *, by_relevance: bool = True):

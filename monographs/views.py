@@ -49,6 +49,10 @@ class HomeView(TemplateView):
 LIST_FIELDS = ["title", "slug", "generic_name", "updated"]
 
 
+# Searches finding more monographs than this are listed by name, not ranked.
+RANKED_AT_MOST = 200
+
+
 class DrugListView(PublishedDrugMixin, ListView):
     """A–Z, filters and ranked full-text search, in one GET form."""
 
@@ -60,11 +64,16 @@ class DrugListView(PublishedDrugMixin, ListView):
         cleaned = self.filterset.cleaned
         sort = cleaned.get("sort")
         order = {"updated": ["-updated", "title"]}.get(sort, ["title"])
+        self.ranked = False
         if cleaned.get("q"):
             # The index ranks; the filters above narrow what it may return.
             matches = Drug.objects.filter(pk__in=drugs.values("pk")).only(*LIST_FIELDS)
-            if sort:
-                return search.search(matches.order_by(*order), cleaned["q"], by_relevance=False)
+            found = search.search(matches.order_by(*order), cleaned["q"], by_relevance=False)
+            if sort or found.count() > RANKED_AT_MOST:
+                # Ranking scores every match: for a word in most monographs, a
+                # name order costs the same at any size, and the page says so.
+                return found
+            self.ranked = True
             return search.search(matches, cleaned["q"])
         return drugs.order_by(*order)
 
@@ -73,6 +82,8 @@ class DrugListView(PublishedDrugMixin, ListView):
             filter=self.filterset,
             letters=LETTERS,
             query=self.filterset.cleaned.get("q", ""),
+            ranked=self.ranked,
+            ranked_at_most=RANKED_AT_MOST,
             **kwargs,
         )
 

@@ -252,3 +252,24 @@ def test_search_results_can_be_sorted(db, client, sort):
     response = client.get(LIST, {"q": "usage", "sort": sort})
     assert response.status_code == 200
     assert sorted(titles(response)) == ["Alphamine", "Zolamide"]
+
+
+def test_a_search_matching_more_than_can_be_ranked_is_listed_a_to_z(db, client, monkeypatch):
+    from monographs import search, views
+
+    for title in ["Gammamine", "Alphamine", "Betamine"]:
+        drug = make_drug(title, side_effects=0)
+        add_effect(drug, "Nausea")
+        search.reindex(drug)
+    monkeypatch.setattr(views, "RANKED_AT_MOST", 2)
+    response = client.get("/drugs/", {"q": "nausea"})
+    assert [d.title for d in response.context["drug_list"]] == [
+        "Alphamine",
+        "Betamine",
+        "Gammamine",
+    ]
+    assert "listed A–Z rather than by relevance" in response.content.decode()
+    monkeypatch.setattr(views, "RANKED_AT_MOST", 3)
+    ranked = client.get("/drugs/", {"q": "nausea"})
+    assert ranked.context["ranked"] is True
+    assert "rather than by relevance" not in ranked.content.decode()

@@ -80,23 +80,7 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
             Ingredient(combination=drug, name=name, slug=slug, drug=existing.get(slug), position=i)
             for i, (slug, name) in enumerate(names.items(), start=1)
         ]
-        side_effects = [
-            SideEffect(
-                drug=drug,
-                name=e.name[:255],
-                term=terms.normalise(e.name),
-                detail=e.detail[:1000],
-                severity=e.severity,
-                frequency=e.frequency,
-                body_system=e.body_system[:100],
-                tier_label=e.tier_label[:1000],
-                written_inline=e.written_inline,
-                separator=e.separator[:20],
-                list_end=e.list_end[:2000],
-                position=i,
-            )
-            for i, e in enumerate(monograph.side_effects, start=1)
-        ]
+        side_effects = side_effect_rows(drug, monograph.side_effects)
         parts = {
             "ingredients": Ingredient.objects.bulk_create(ingredients),
             "sections": Section.objects.bulk_create(sections),
@@ -111,6 +95,27 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
         # bulk_create and QuerySet.update above send no signals.
         cache.content_changed()
     return outcome
+
+
+def side_effect_rows(drug: Drug, parsed) -> list[SideEffect]:
+    """Unsaved side effects of ``drug`` from the parser's, numbered in order from 1."""
+    return [
+        SideEffect(
+            drug=drug,
+            name=e.name[:255],
+            term=terms.normalise(e.name),
+            detail=e.detail[:1000],
+            severity=e.severity,
+            frequency=e.frequency,
+            body_system=e.body_system[:100],
+            tier_label=e.tier_label[:1000],
+            written_inline=e.written_inline,
+            separator=e.separator[:20],
+            list_end=e.list_end[:2000],
+            position=i,
+        )
+        for i, e in enumerate(parsed, start=1)
+    ]
 
 
 def _holding(drug: Drug, parts: dict[str, list]) -> Drug:

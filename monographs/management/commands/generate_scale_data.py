@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from monographs import search, terms
 from monographs.choices import Status
+from monographs.importer.load import side_effect_rows
 from monographs.importer.parse import ParseError, parse_bytes
 from monographs.markdown import render
 from monographs.models import Drug, Faq, Ingredient, Section, SideEffect
@@ -135,6 +136,7 @@ class Command(BaseCommand):
                 totals[key] += value
             progress.update(len(plans))
         progress.close()
+        search.update_statistics()
 
         elapsed = time.perf_counter() - start
         averages = ", ".join(f"{value / drugs:.1f} {key}" for key, value in totals.items())
@@ -221,23 +223,7 @@ class Command(BaseCommand):
                 )
                 for i, s in enumerate(plan["sections"], start=1)
             ]
-            side_effects += [
-                SideEffect(
-                    drug=drug,
-                    name=e.name[:255],
-                    term=terms.normalise(e.name),
-                    detail=e.detail[:1000],
-                    severity=e.severity,
-                    frequency=e.frequency,
-                    body_system=e.body_system[:100],
-                    tier_label=e.tier_label[:1000],
-                    written_inline=e.written_inline,
-                    separator=e.separator[:20],
-                    list_end=e.list_end[:2000],
-                    position=i,
-                )
-                for i, e in enumerate(plan["side_effects"], start=1)
-            ]
+            side_effects += side_effect_rows(drug, plan["side_effects"])
             faqs += [
                 Faq(
                     drug=drug,

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from monographs import search
 from monographs.importer.load import LoadError, Outcome, load
 from monographs.importer.parse import MAX_FILE_BYTES, ParseError, parse_bytes
 
@@ -105,6 +106,8 @@ class Command(BaseCommand):
                 "warnings",
             )
         )
+        if counts["created"] or counts["updated"]:
+            search.update_statistics()
         prefix = "Dry run, nothing written: " if dry_run else ""
         self.stdout.write(f"{prefix}{len(files)} files: {summary}")
         if counts["failed"]:
