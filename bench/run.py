@@ -267,7 +267,10 @@ def import_vs_loaddata() -> dict | None:
     )
     if result.returncode != 0:
         return {"error": (result.stderr or result.stdout).strip()[-500:]}
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    try:  # the figures are the JSON document that ends its output
+        return json.loads(result.stdout[result.stdout.index("{") :])
+    except ValueError:
+        return {"error": f"unreadable output: {result.stdout.strip()[-500:]}"}
 
 
 def import_ratio(figures: dict) -> float | None:

@@ -122,6 +122,12 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Write-ahead logging: readers never wait for a writer (several gunicorn
+    # workers), and a commit need not wait for the disk twice.
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # modelsearch's PostgreSQL full-text index needs the contrib app.
     INSTALLED_APPS.append("django.contrib.postgres")

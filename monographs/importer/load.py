@@ -25,14 +25,18 @@ class LoadError(ValueError):
     pass
 
 
-def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = False) -> Outcome:
+def load(
+    monograph: ParsedMonograph, source_path: str = "", *, force: bool = False, index: bool = True
+) -> Outcome:
     """Create or update the drug a parsed file describes.
 
     A file that is byte-for-byte what was last imported writes nothing. A drug
     that someone edited since its last import is left alone unless ``force``.
+    With ``index=False`` the caller indexes it for search afterwards, with
+    others (``search.reindex_many``): the index is rescored after each write.
     """
     # Saving the drug would index it before its parts exist; it is indexed once, at the end.
-    with transaction.atomic(), reversion.create_revision(), search.saves_not_indexed(Drug):
+    with transaction.atomic(), search.saves_not_indexed(Drug):
         drug = Drug.objects.select_for_update().filter(slug=monograph.slug).first()
         if drug is not None:
             if drug.title != monograph.title:
@@ -87,11 +91,17 @@ def load(monograph: ParsedMonograph, source_path: str = "", *, force: bool = Fal
             "faqs": Faq.objects.bulk_create(faqs),
             "side_effects": SideEffect.objects.bulk_create(side_effects),
         }
-        # Indexed from the parts just written, in their order, without reading them back.
-        search.reindex(_holding(drug, parts))
-        # One revision of its history: the drug with the parts just written.
-        reversion.set_comment(f"{outcome.capitalize()} by import from {source_path or 'a file'}")
-        reversion.add_to_revision(drug)
+        # Indexed and recorded from the parts just written, without reading them back.
+        _holding(drug, parts)
+        if index:
+            search.reindex(drug)
+        # One revision of its history: the drug with the parts just written (recorded
+        # here, once, rather than as each is saved).
+        with reversion.create_revision():
+            reversion.set_comment(
+                f"{outcome.capitalize()} by import from {source_path or 'a file'}"
+            )
+            reversion.add_to_revision(drug)
         # bulk_create and QuerySet.update above send no signals.
         cache.content_changed()
     return outcome

@@ -9,6 +9,9 @@ from tqdm import tqdm
 from monographs import search
 from monographs.importer.load import LoadError, Outcome, load
 from monographs.importer.parse import MAX_FILE_BYTES, ParseError, parse_bytes
+from monographs.models import Drug
+
+INDEX_BATCH = 500
 
 SUFFIXES = {".md", ".markdown", ".txt"}
 
@@ -46,6 +49,7 @@ class Command(BaseCommand):
     def handle(self, *args, paths, dry_run, force, verbosity, **options):
         files = monograph_files(paths)
         counts: Counter[str] = Counter()
+        written: list[str] = []  # slugs, indexed for search together at the end
         seen: dict[str, tuple[Path, str]] = {}
         progress = tqdm(
             files, unit="file", desc="Importing", disable=not sys.stderr.isatty(), file=sys.stderr
@@ -70,8 +74,10 @@ class Command(BaseCommand):
                     counts["warnings"] += 1
                     continue
                 with transaction.atomic():
-                    outcome = load(monograph, str(path), force=force)
+                    outcome = load(monograph, str(path), force=force, index=False)
                     transaction.set_rollback(dry_run)
+                if outcome in (Outcome.CREATED, Outcome.UPDATED) and not dry_run:
+                    written.append(monograph.slug)
             except (ParseError, LoadError) as error:
                 line = getattr(error, "line", None)
                 where = f"{path}:{line}" if line else str(path)
@@ -106,7 +112,11 @@ class Command(BaseCommand):
                 "warnings",
             )
         )
-        if counts["created"] or counts["updated"]:
+        for start in range(0, len(written), INDEX_BATCH):
+            batch = written[start : start + INDEX_BATCH]
+            pks = Drug.objects.filter(slug__in=batch).values_list("pk", flat=True)
+            search.reindex_many(Drug, pks)
+        if written:
             search.update_statistics()
         prefix = "Dry run, nothing written: " if dry_run else ""
         self.stdout.write(f"{prefix}{len(files)} files: {summary}")
