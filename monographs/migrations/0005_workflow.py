@@ -6,26 +6,27 @@ from django.db import migrations, models
 INGREDIENTS = ["view_ingredient", "add_ingredient", "change_ingredient", "delete_ingredient"]
 
 
+def _roles_and_ingredient_permissions(apps):
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    permissions = Permission.objects.filter(
+        content_type__app_label="monographs", codename__in=INGREDIENTS
+    )
+    return Group.objects.filter(name__in=["Pharmacist", "Reviewer"]), permissions
+
+
 def grant_ingredients(apps, schema_editor):
     app_config = apps.get_app_config("monographs")
     app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    permissions = Permission.objects.filter(
-        content_type__app_label="monographs", codename__in=INGREDIENTS
-    )
-    for group in Group.objects.filter(name__in=["Pharmacist", "Reviewer"]):
+    groups, permissions = _roles_and_ingredient_permissions(apps)
+    for group in groups:
         group.permissions.add(*permissions)
 
 
 def revoke_ingredients(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    permissions = Permission.objects.filter(
-        content_type__app_label="monographs", codename__in=INGREDIENTS
-    )
-    for group in Group.objects.filter(name__in=["Pharmacist", "Reviewer"]):
+    groups, permissions = _roles_and_ingredient_permissions(apps)
+    for group in groups:
         group.permissions.remove(*permissions)
 
 
