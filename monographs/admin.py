@@ -268,15 +268,13 @@ class DrugAdmin(VersionAdmin):
         queues = [
             {
                 "name": name,
-                "label": label,
+                "label": workflow.QUEUE_LABELS[name],
                 "count": counts[name],
                 "drugs": Drug.objects.filter(condition)
                 .select_related("reviewed_by")
                 .order_by("review_due", "title")[:25],
             }
-            for (name, condition), label in zip(
-                workflow.queues(today).items(), workflow.QUEUE_LABELS.values(), strict=True
-            )
+            for name, condition in workflow.queues(today).items()
         ]
         context = {
             **self.admin_site.each_context(request),
@@ -321,26 +319,22 @@ class DrugAdmin(VersionAdmin):
         }
         return TemplateResponse(request, "admin/monographs/drug/compare.html", context)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        drug = self.get_object(request, unquote(object_id)) if request.method == "GET" else None
-        if drug is not None and self.has_change_permission(request, drug):
-            history.ensure_recorded(drug)
-        return super().change_view(request, object_id, form_url, extra_context)
-
     def history_view(self, request, object_id, extra_context=None):
-        response = super().history_view(request, object_id, extra_context)
-        if hasattr(response, "context_data"):
-            response.context_data["action_list"] = [
-                {
-                    "revision": version.revision,
-                    "version_id": version.pk,
-                    "url": reverse(
-                        "admin:monographs_drug_revision", args=[version.object_id, version.pk]
-                    ),
-                }
-                for version in history.versions_of(unquote(object_id))
-            ]
-        return response
+        # The revisions, newest first, with the ids the compare form needs: built
+        # here once, in place of the list reversion's VersionAdmin would build.
+        action_list = [
+            {
+                "revision": version.revision,
+                "version_id": version.pk,
+                "url": reverse(
+                    "admin:monographs_drug_revision", args=[version.object_id, version.pk]
+                ),
+            }
+            for version in history.versions_of(unquote(object_id))
+        ]
+        return admin.ModelAdmin.history_view(
+            self, request, object_id, {"action_list": action_list, **(extra_context or {})}
+        )
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
         with transaction.atomic():
@@ -405,6 +399,11 @@ class DrugAdmin(VersionAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         form = context["adminform"].form
         context["conflict"] = form.conflict
+        # A monograph made in bulk starts its history when first opened for editing.
+        opened = obj is not None and change and request.method == "GET"
+        restoring = hasattr(request, "monograph_before_restore")
+        if opened and not restoring and self.has_change_permission(request, obj):
+            history.ensure_recorded(obj)
         if obj is not None and not add:
             context["transitions"] = workflow.available(request.user, obj)
             context["loaded_version"] = form["loaded_version"].value()

@@ -60,3 +60,17 @@ def collected_static(tmp_path_factory) -> Path:
     unused = f"sqlite:///{folder.parent / 'unused.sqlite3'}"
     manage(production_env(unused, folder), "collectstatic", "--noinput", "--verbosity", "0")
     return folder
+
+
+@pytest.fixture
+def pharmacist(db):
+    from .factories import make_user
+
+    return make_user("pat", "Pharmacist", first_name="Pat", last_name="Lee")
+
+
+@pytest.fixture
+def reviewer(db):
+    from .factories import make_user
+
+    return make_user("rae", "Reviewer", first_name="Rae", last_name="Okafor")

@@ -56,3 +56,12 @@ def make_user(username: str, role: str | None = None, **extra):
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def signed_in(user):
+    """A test client with ``user``'s session (no login form, so no lockout)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

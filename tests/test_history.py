@@ -1,8 +1,6 @@
 """History: every save is a revision of the whole monograph; any can be compared and restored."""
 
-import pytest
 from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 from reversion.models import Version
 
@@ -10,24 +8,8 @@ from monographs.choices import Severity, Status
 from monographs.models import Drug, SideEffect
 
 from .conftest import SEED
-from .factories import make_drug, make_user
+from .factories import make_drug, make_user, signed_in
 from .test_admin import form_data
-
-
-@pytest.fixture
-def pharmacist(db):
-    return make_user("pat", "Pharmacist")
-
-
-@pytest.fixture
-def reviewer(db):
-    return make_user("rae", "Reviewer")
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def change_url(drug) -> str:

@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Version
@@ -12,31 +11,15 @@ from monographs import workflow
 from monographs.choices import Status
 from monographs.models import Drug
 
-from .factories import make_drug, make_user
+from .factories import make_drug, signed_in
 from .test_admin import form_data
-
-
-@pytest.fixture
-def pharmacist(db):
-    return make_user("pat", "Pharmacist", first_name="Pat", last_name="Lee")
-
-
-@pytest.fixture
-def reviewer(db):
-    return make_user("rae", "Reviewer", first_name="Rae", last_name="Okafor")
-
-
-def client_of(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def press(user, drug, name, **data):
     """Press a workflow button on the drug's admin page, as ``user``."""
     url = reverse("admin:monographs_drug_transition", args=[drug.pk, name])
     loaded = Drug.objects.get(pk=drug.pk).version
-    return client_of(user).post(url, {"loaded_version": loaded, **data})
+    return signed_in(user).post(url, {"loaded_version": loaded, **data})
 
 
 def status_of(drug) -> str:
@@ -72,7 +55,7 @@ def test_a_pharmacist_cannot_make_any_reviewer_step(pharmacist, name):
 
 def test_a_pharmacist_cannot_publish_through_a_list_action(pharmacist):
     drug = make_drug(status=Status.IN_REVIEW)
-    client_of(pharmacist).post(
+    signed_in(pharmacist).post(
         reverse("admin:monographs_drug_changelist"),
         {"action": "publish", "_selected_action": [drug.pk]},
     )
@@ -81,7 +64,7 @@ def test_a_pharmacist_cannot_publish_through_a_list_action(pharmacist):
 
 def test_a_pharmacist_cannot_publish_by_editing_the_status_field(pharmacist):
     drug = make_drug(status=Status.DRAFT)
-    client = client_of(pharmacist)
+    client = signed_in(pharmacist)
     url = reverse("admin:monographs_drug_change", args=[drug.pk])
     data = {**form_data(client.get(url)), "status": Status.PUBLISHED, "reviewed_on": "2026-01-01"}
     assert client.post(url, data).status_code == 302
@@ -140,7 +123,7 @@ def test_a_reviewer_unpublishes_archives_and_reopens(reviewer):
 )
 def test_an_invalid_transition_is_refused_with_a_message(reviewer, status, name):
     drug = make_drug(status=status)
-    response = client_of(reviewer).post(
+    response = signed_in(reviewer).post(
         reverse("admin:monographs_drug_transition", args=[drug.pk, name]),
         {"loaded_version": drug.version},
         follow=True,
@@ -155,7 +138,7 @@ def test_a_transition_on_a_page_loaded_before_someone_else_saved_is_refused(revi
     loaded = drug.version
     drug.generic_name = "changed meanwhile"
     drug.save()
-    response = client_of(reviewer).post(
+    response = signed_in(reviewer).post(
         reverse("admin:monographs_drug_transition", args=[drug.pk, "publish"]),
         {"loaded_version": loaded},
         follow=True,
@@ -166,7 +149,7 @@ def test_a_transition_on_a_page_loaded_before_someone_else_saved_is_refused(revi
 
 def test_an_unknown_step_is_not_found_and_a_get_is_not_allowed(reviewer):
     drug = make_drug(status=Status.IN_REVIEW)
-    client = client_of(reviewer)
+    client = signed_in(reviewer)
     assert press(reviewer, drug, "teleport").status_code == 404
     url = reverse("admin:monographs_drug_transition", args=[drug.pk, "publish"])
     assert client.get(url).status_code == 405
@@ -176,7 +159,7 @@ def test_an_unknown_step_is_not_found_and_a_get_is_not_allowed(reviewer):
 def test_a_reviewer_publishes_several_from_the_list_and_is_told_which_were_refused(reviewer):
     waiting = make_drug("Waitamine", status=Status.IN_REVIEW)
     draft = make_drug("Draftamine", status=Status.DRAFT)
-    response = client_of(reviewer).post(
+    response = signed_in(reviewer).post(
         reverse("admin:monographs_drug_changelist"),
         {"action": "publish", "_selected_action": [waiting.pk, draft.pk]},
         follow=True,
@@ -191,8 +174,8 @@ def test_a_reviewer_publishes_several_from_the_list_and_is_told_which_were_refus
 def test_the_buttons_offered_are_the_ones_the_person_may_press(pharmacist, reviewer):
     drug = make_drug(status=Status.IN_REVIEW)
     url = reverse("admin:monographs_drug_change", args=[drug.pk])
-    as_pharmacist = client_of(pharmacist).get(url).content.decode()
-    as_reviewer = client_of(reviewer).get(url).content.decode()
+    as_pharmacist = signed_in(pharmacist).get(url).content.decode()
+    as_reviewer = signed_in(reviewer).get(url).content.decode()
     assert "Return to draft" in as_pharmacist
     assert "Review and publish" not in as_pharmacist
     assert "Review and publish" in as_reviewer
@@ -218,7 +201,7 @@ def test_an_edit_to_a_reviewed_monograph_is_shown_and_queued_again(reviewer, pha
     page = client.get(drug.get_absolute_url()).content.decode()
     assert "Updated since its last review" not in page
 
-    editor = client_of(pharmacist)
+    editor = signed_in(pharmacist)
     url = reverse("admin:monographs_drug_change", args=[drug.pk])
     data = {**form_data(editor.get(url)), "side_effects-0-name": "Renamed effect"}
     assert editor.post(url, data).status_code == 302
@@ -240,7 +223,7 @@ def test_an_edit_to_a_reviewed_monograph_is_shown_and_queued_again(reviewer, pha
 def test_saving_without_changes_does_not_queue_it_again(reviewer):
     drug = make_drug(status=Status.IN_REVIEW)
     press(reviewer, drug, "publish")
-    editor = client_of(reviewer)
+    editor = signed_in(reviewer)
     url = reverse("admin:monographs_drug_change", args=[drug.pk])
     assert editor.post(url, form_data(editor.get(url))).status_code == 302
     assert not Drug.objects.get(pk=drug.pk).changed_since_review
