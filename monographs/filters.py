@@ -118,6 +118,11 @@ class DrugFilter(django_filters.FilterSet):
     def cleaned(self) -> dict:
         return self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
 
+    @property
+    def narrows(self) -> bool:
+        """Whether a filter beyond the search words and the order applies."""
+        return any(value for name, value in self.cleaned.items() if name not in ("q", "sort"))
+
 
 class SideEffectLookupFilter(django_filters.FilterSet):
     """The cross-drug lookup: ``/side-effects/?q=pancreatitis&severity=serious``."""

@@ -67,6 +67,16 @@ def search(queryset, query: str, *, by_relevance: bool = True):
     return queryset.search(query, operator="and", order_by_relevance=by_relevance)
 
 
+def matches(queryset, query: str):
+    """``queryset``'s objects matching every word of ``query``, unranked, as a queryset.
+
+    The index applies ``queryset``'s filters itself, so they may only use its
+    FilterFields; otherwise filter by ``pk__in=matches(Model.objects.all(), ...)``.
+    """
+    found = queryset.search(query, operator="and", order_by_relevance=False)
+    return found.get_queryset().order_by()
+
+
 def autocomplete(queryset, prefix: str):
     """Drugs whose names start with what has been typed so far."""
     return queryset.autocomplete(prefix, operator="and")

@@ -19,6 +19,7 @@ from .filters import LETTERS, DrugFilter, SideEffectFilter, SideEffectLookupFilt
 from .forms import EditorImageForm
 from .markdown import render as render_markdown
 from .models import Drug, SideEffect
+from .paging import CountedPaginator, UncountedPaginator
 
 
 class PublishedDrugMixin:
@@ -65,17 +66,40 @@ class DrugListView(PublishedDrugMixin, ListView):
         sort = cleaned.get("sort")
         order = {"updated": ["-updated", "title"]}.get(sort, ["title"])
         self.ranked = False
-        if cleaned.get("q"):
-            # The index ranks; the filters above narrow what it may return.
-            matches = Drug.objects.filter(pk__in=drugs.values("pk")).only(*LIST_FIELDS)
-            found = search.search(matches.order_by(*order), cleaned["q"], by_relevance=False)
-            if sort or found.count() > RANKED_AT_MOST:
-                # Ranking scores every match: for a word in most monographs, a
-                # name order costs the same at any size, and the page says so.
-                return found
-            self.ranked = True
-            return search.search(matches, cleaned["q"])
-        return drugs.order_by(*order)
+        self.hits = None  # counted by the paginator, unless a search counts them here
+        if not cleaned.get("q"):
+            return drugs.order_by(*order)
+        if self.filterset.narrows:
+            # Filters the index cannot apply (joins, expressions) stay outside it.
+            matching = search.matches(Drug.objects.all(), cleaned["q"]).values("pk")
+            found = drugs.filter(pk__in=matching).order_by(*order)
+        else:
+            found = search.matches(drugs, cleaned["q"]).order_by(*order)
+        # Ranking scores every match and counting reads every match, so only
+        # the first matches are read, in page order, up to one past the cap.
+        # Up to the cap they are counted and ranked; past it, a word found in
+        # most monographs is listed in order without a total, and the page says so.
+        self.first_keys = list(found.values_list("pk", flat=True)[: RANKED_AT_MOST + 1])
+        self.hits = len(self.first_keys)
+        self.listed = drugs.order_by(*order)
+        if sort or self.hits > RANKED_AT_MOST:
+            return found
+        self.ranked = True
+        ranking = Drug.objects.filter(pk__in=self.first_keys).only(*LIST_FIELDS)
+        return search.search(ranking, cleaned["q"])
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        if self.hits is None:
+            return super().get_paginator(queryset, per_page, orphans, allow_empty_first_page)
+        if self.hits > RANKED_AT_MOST:
+            return UncountedPaginator(
+                queryset,
+                per_page,
+                more_than=RANKED_AT_MOST,
+                first_keys=self.first_keys,
+                by_key=self.listed,
+            )
+        return CountedPaginator(queryset, per_page, count=self.hits, orphans=orphans)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
@@ -83,7 +107,6 @@ class DrugListView(PublishedDrugMixin, ListView):
             letters=LETTERS,
             query=self.filterset.cleaned.get("q", ""),
             ranked=self.ranked,
-            ranked_at_most=RANKED_AT_MOST,
             **kwargs,
         )
 

@@ -78,7 +78,7 @@ KEY_QUERIES = {
             .select_related("drug")
             .order_by("-severity", "drug__title", "position")
         ),
-        "sideeffect_term_severity_idx",
+        "sideeffect_term_sev_drug_idx",
     ),
 }
 

@@ -273,3 +273,54 @@ def test_a_search_matching_more_than_can_be_ranked_is_listed_a_to_z(db, client, 
     ranked = client.get("/drugs/", {"q": "nausea"})
     assert ranked.context["ranked"] is True
     assert "rather than by relevance" not in ranked.content.decode()
+    assert "3 monographs" in ranked.content.decode()
+
+
+def test_a_search_too_common_to_rank_pages_without_counting_every_match(db, client, monkeypatch):
+    from monographs import views
+
+    for title in ["Gammamine", "Alphamine", "Betamine", "Deltamine", "Epsilamine"]:
+        drug = make_drug(title, side_effects=0)
+        add_effect(drug, "Nausea")
+        search.reindex(drug)
+    draft = make_drug("Aadraftamine", status=Status.DRAFT, side_effects=0)
+    add_effect(draft, "Nausea")
+    search.reindex(draft)
+    monkeypatch.setattr(views, "RANKED_AT_MOST", 2)
+    monkeypatch.setattr(views.DrugListView, "paginate_by", 2)
+
+    def page(number):
+        return client.get(LIST, {"q": "nausea", "page": number})
+
+    first = page(1)
+    content = first.content.decode()
+    assert titles(first) == ["Alphamine", "Betamine"]
+    assert "More than 2 monographs match" in content
+    assert "page 1 of" not in content.lower()
+    assert 'rel="next"' in content and 'rel="prev"' not in content
+    middle = page(2)
+    assert titles(middle) == ["Deltamine", "Epsilamine"]
+    assert 'rel="next"' in middle.content.decode()
+    assert 'rel="prev"' in middle.content.decode()
+    last = page(3)
+    assert titles(last) == ["Gammamine"]
+    assert 'rel="next"' not in last.content.decode()
+    assert page(4).status_code == 404
+    assert page("last").status_code == 404
+
+    # However many match, none is counted: the first matches are read in
+    # order up to one past the cap, and the page fetched by key if among them;
+    # past them, the page's own read takes one row more than it shows.
+    def reads(number):
+        with CaptureQueriesContext(connection) as queries:
+            page(number)
+        drug_reads = [q["sql"] for q in queries.captured_queries if '"monographs_drug"' in q["sql"]]
+        assert not any("COUNT(" in sql.upper() for sql in drug_reads)
+        return [
+            ("modelsearch_indexentry" in sql, sql.rsplit("LIMIT", 1)[-1].strip())
+            for sql in drug_reads
+        ]
+
+    assert reads(1)[0] == (True, "3")
+    assert reads(1)[1][0] is False
+    assert reads(2) == [(True, "3"), (True, "3 OFFSET 2")]
