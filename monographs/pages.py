@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
 from .choices import SectionKind, Severity
+from .filters import SideEffectFilter
 from .models import Drug, Faq, Section, SideEffect, part_prefetches
 
 TEMPLATE = "monographs/includes/monograph_body.html"
@@ -71,13 +72,15 @@ def _contiguous(items, key):
     return runs
 
 
-def body(drug: Drug, filterset) -> SafeString:
-    """The body for this request: kept if it can be, rendered (and kept) if not.
+def body(drug: Drug, params) -> SafeString:
+    """The body for a request with these query parameters: kept if it can be,
+    rendered (and kept) if not. Parameters filter the side effects.
 
     ``drug`` comes from ``Drug.objects.for_page()``.
     """
-    if not filterset.is_bound and (kept := drug.rendered_body):
+    if not params and (kept := drug.rendered_body):
         return mark_safe(kept)  # rendered from sanitised HTML and escaped text below
+    filterset = SideEffectFilter(params or None, queryset=SideEffect.objects.all())
     prefetch_related_objects([drug], *part_prefetches(filterset.qs))
     html = render_to_string(TEMPLATE, context(drug, filterset))
     if not filterset.is_bound:

@@ -15,7 +15,7 @@ from markdownx.views import ImageUploadView
 
 from . import pages, search, terms
 from .choices import Frequency, SectionKind, Severity, Status
-from .filters import LETTERS, DrugFilter, SideEffectFilter, SideEffectLookupFilter
+from .filters import LETTERS, DrugFilter, SideEffectLookupFilter
 from .forms import EditorImageForm
 from .markdown import render as render_markdown
 from .models import Drug, SideEffect
@@ -113,21 +113,20 @@ class DrugListView(PublishedDrugMixin, ListView):
 
 class DrugDetailView(PublishedDrugMixin, DetailView):
     def get_queryset(self):
-        self.filterset = SideEffectFilter(
-            self.request.GET or None, queryset=SideEffect.objects.all()
-        )
         # Staff preview any monograph, whatever its status; the page says so.
         # A filtered page counts all side effects by severity in SQL; a plain
         # page counts those it shows, where its body is not kept already.
         return _monograph_pages(
-            staff=self.request.user.is_staff, severity_counts=self.filterset.is_bound
+            staff=self.request.user.is_staff, severity_counts=bool(self.request.GET)
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        data = structured_data(self.object, self.request)
         context.update(
-            body=pages.body(self.object, self.filterset),
-            json_ld=json_script_data(structured_data(self.object, self.request)),
+            body=pages.body(self.object, self.request.GET),
+            json_ld=json_script_data(data),
+            address=data["url"],  # the canonical and printed address
         )
         return context
 
@@ -161,9 +160,8 @@ def structured_data(drug: Drug, request) -> dict:
     }  # fmt: skip
     if drug.reviewed_on:
         data["lastReviewed"] = drug.reviewed_on.isoformat()
-        if drug.reviewed_by:
-            name = drug.reviewed_by.get_full_name() or drug.reviewed_by.get_username()
-            data["reviewedBy"] = {"@type": "Person", "name": name}
+        if drug.reviewer_name:
+            data["reviewedBy"] = {"@type": "Person", "name": drug.reviewer_name}
     return data
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from monographs import search
 from monographs.choices import Severity, Status
-from monographs.models import Ingredient, SideEffect
+from monographs.models import Drug, Ingredient, SideEffect
 
 from .factories import make_drug
 
@@ -128,6 +128,23 @@ def test_monograph_carries_schema_org_data(seed_drug, client, admin_user):
     assert data["about"]["@type"] == "Drug"
     assert data["lastReviewed"] == seed_drug.reviewed_on.isoformat()
     assert data["reviewedBy"]["name"] == admin_user.username
+    assert f"Reviewed by {admin_user.username} on" in content
+
+
+def test_a_monograph_names_its_reviewer_as_they_are_named_now(seed_drug, client, admin_user):
+    seed_drug.reviewed_on = timezone.localdate()
+    seed_drug.reviewed_by = admin_user
+    seed_drug.save()
+    admin_user.first_name, admin_user.last_name = "Ann", "Smith"
+    admin_user.save()
+    content = client.get(seed_drug.get_absolute_url()).content.decode()
+    assert "Reviewed by Ann Smith on" in content
+    assert '"reviewedBy": {"@type": "Person", "name": "Ann Smith"}' in content
+    assert Drug.objects.get(pk=seed_drug.pk).reviewer_name == "Ann Smith"  # outside the page too
+    seed_drug.reviewed_by = None
+    seed_drug.save()
+    content = client.get(seed_drug.get_absolute_url()).content.decode()
+    assert "Reviewed on" in content and "reviewedBy" not in content
 
 
 def test_a_combination_links_to_its_ingredients(db, client):
