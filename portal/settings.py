@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "modelsearch",
     "reversion",
     "monographs",
+    "django.forms",  # its widget templates, found by FORM_RENDERER below
 ]
 
 MIDDLEWARE = [
@@ -95,6 +96,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Form widgets render through the site's own templates, so that templates/django/
+# forms/widgets/ can write a select's options in place (the same HTML, faster).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
