@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, Min
+from django.db.models import Count
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
@@ -240,9 +240,10 @@ class SideEffectLookupView(TemplateView):
             page = Paginator(matches, self.paginate_by).get_page(self.request.GET.get("page"))
             context.update(matches=page.object_list, page_obj=page)
         else:
+            # Read from the lookup's index alone: every listing is counted.
             context["most_listed"] = (
                 listed.values("term")
-                .annotate(drugs=Count("drug", distinct=True), name=Min("name"))
+                .annotate(drugs=Count("drug", distinct=True))
                 .order_by("-drugs", "term")[:60]
             )
         return super().get_context_data(**context, **kwargs)
