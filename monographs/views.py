@@ -3,7 +3,6 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
 from django.http import HttpResponse, JsonResponse
@@ -230,14 +229,22 @@ class SideEffectLookupView(TemplateView):
         listed = SideEffect.objects.filter(drug__status=Status.PUBLISHED)
         context = {"filter": filterset, "query": query, "term": terms.normalise(query)}
         if query:
+            every = filterset.filter_queryset(SideEffect.objects.filter(term=context["term"]))
             matches = (
-                filterset.filter_queryset(listed.filter(term=context["term"]))
+                every.filter(drug__status=Status.PUBLISHED)
                 .select_related("drug")
                 .only("name", "detail", "severity", "frequency", "drug__title", "drug__slug")
                 .order_by("-severity", "drug__title", "position")
             )
+            # Counted as every listing less those in unpublished monographs: both
+            # from the index, not by looking up the monograph of each listing.
+            unpublished = Drug.objects.filter(
+                status__in=[status for status in Status if status != Status.PUBLISHED]
+            )
+            count = every.count() - every.filter(drug__in=unpublished).count()
             # A common side effect is listed by most medicines: a page at a time.
-            page = Paginator(matches, self.paginate_by).get_page(self.request.GET.get("page"))
+            paginator = CountedPaginator(matches, self.paginate_by, count=count)
+            page = paginator.get_page(self.request.GET.get("page"))
             context.update(matches=page.object_list, page_obj=page)
         else:
             # Read from the lookup's index alone: every listing is counted.

@@ -173,6 +173,25 @@ def test_lookup_matches_a_normalised_term_across_drugs(db, client):
     assert [e.drug.title for e in serious.context["matches"]] == ["Alphamine"]
 
 
+@pytest.mark.parametrize(
+    "params, count",
+    [({}, 3), ({"severity": "serious"}, 1), ({"severity": ["mild", "emergency"]}, 2)],
+)
+def test_lookup_counts_only_listings_in_published_monographs(db, client, params, count):
+    for title, severities in [("Alphamine", ["mild", "serious"]), ("Betamine", ["mild"])]:
+        drug = make_drug(title, side_effects=0)
+        for severity in severities:
+            add_effect(drug, "Pancreatitis", Severity[severity.upper()])
+    for status in [Status.DRAFT, Status.IN_REVIEW, Status.ARCHIVED]:
+        hidden = make_drug(f"Hidden {status}", status=status, side_effects=0)
+        add_effect(hidden, "Pancreatitis", Severity.SERIOUS)
+        add_effect(hidden, "Pancreatitis", Severity.MILD)
+    response = client.get(LOOKUP, {"q": "pancreatitis", **params})
+    assert response.context["page_obj"].paginator.count == count
+    assert len(response.context["matches"]) == count
+    assert f"{count} listing{'s' if count > 1 else ''} of “pancreatitis”" in response.content.decode()
+
+
 def test_lookup_treats_plurals_as_one_term(db, client):
     add_effect(make_drug("Alphamine"), "Nosebleeds")
     assert len(client.get(LOOKUP, {"q": "nosebleed"}).context["matches"]) == 1
