@@ -189,7 +189,8 @@ def test_lookup_counts_only_listings_in_published_monographs(db, client, params,
     response = client.get(LOOKUP, {"q": "pancreatitis", **params})
     assert response.context["page_obj"].paginator.count == count
     assert len(response.context["matches"]) == count
-    assert f"{count} listing{'s' if count > 1 else ''} of “pancreatitis”" in response.content.decode()
+    listings = f"{count} listing{'s' if count > 1 else ''}"
+    assert f"{listings} of “pancreatitis”" in response.content.decode()
 
 
 def test_lookup_treats_plurals_as_one_term(db, client):
