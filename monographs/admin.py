@@ -18,7 +18,7 @@ from reversion.admin import VersionAdmin
 from . import history, search, workflow
 from .choices import Status
 from .forms import MarkdownField
-from .models import Drug, Faq, Ingredient, Section, SideEffect
+from .models import Drug, Faq, Ingredient, Section, SideEffect, person_name
 
 admin.site.site_header = "Drug monograph portal"
 admin.site.site_title = "Monograph portal admin"
@@ -100,7 +100,7 @@ class Conflict:
     def who(self) -> str:
         if self.user is None:
             return "someone (or the importer)"
-        return self.user.get_full_name() or self.user.get_username()
+        return person_name(self.user)
 
     def message(self) -> str:
         if self.deleted:

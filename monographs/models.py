@@ -73,11 +73,12 @@ class DrugQuerySet(SearchableQuerySetMixin, models.QuerySet):
         The few ingredients of a combination come with the drug itself, as one
         JSON list (see :attr:`Drug.ingredient_list`), which saves a query.
         """
-        return (
-            self.select_related("reviewed_by")
-            .annotate(ingredient_rows=Subquery(_ingredient_rows()))
-            .prefetch_related(*part_prefetches(side_effects))
-        )
+        return self.for_page().prefetch_related(*part_prefetches(side_effects))
+
+
+def person_name(user) -> str:
+    """How the site names a staff member: full name, else username."""
+    return user.get_full_name() or user.get_username()
 
 
 def part_prefetches(side_effects=None) -> list[Prefetch]:
@@ -258,7 +259,7 @@ class Drug(index.Indexed, models.Model):
         if hasattr(self, "reviewer_username"):  # fetched with it by for_page()
             full_name = f"{self.reviewer_first_name} {self.reviewer_last_name}".strip()
             return full_name or self.reviewer_username
-        return self.reviewed_by.get_full_name() or self.reviewed_by.get_username()
+        return person_name(self.reviewed_by)
 
     @cached_property
     def ingredient_list(self) -> list["Ingredient"]:

@@ -226,7 +226,6 @@ class SideEffectLookupView(TemplateView):
             self.request.GET or None, queryset=SideEffect.objects.all()
         )
         query = filterset.form.cleaned_data.get("q", "") if filterset.is_valid() else ""
-        listed = SideEffect.objects.filter(drug__status=Status.PUBLISHED)
         context = {"filter": filterset, "query": query, "term": terms.normalise(query)}
         if query:
             every = filterset.filter_queryset(SideEffect.objects.filter(term=context["term"]))
@@ -249,7 +248,8 @@ class SideEffectLookupView(TemplateView):
         else:
             # Read from the lookup's index alone: every listing is counted.
             context["most_listed"] = (
-                listed.values("term")
+                SideEffect.objects.filter(drug__status=Status.PUBLISHED)
+                .values("term")
                 .annotate(drugs=Count("drug", distinct=True))
                 .order_by("-drugs", "term")[:60]
             )
