@@ -2,7 +2,6 @@ import reversion
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.http import Http404, HttpResponseRedirect
@@ -16,7 +15,6 @@ from markdownx.widgets import AdminMarkdownxWidget
 from reversion.admin import VersionAdmin
 
 from . import history, search, workflow
-from .choices import Status
 from .forms import MarkdownField
 from .models import Drug, Faq, Ingredient, Section, SideEffect, person_name
 
@@ -38,12 +36,6 @@ MARKDOWN_EDITOR = {models.TextField: {"widget": MarkdownEditor, "form_class": Ma
 WORKFLOW_FIELDS = [
     "status", "reviewed_by", "reviewed_on", "review_due", "changed_since_review",
     "content_changed",
-]  # fmt: skip
-# Kept as they are now when an older revision is restored: restoring brings
-# back what a monograph said, not its place in the workflow or its lock counter.
-KEPT_ON_RESTORE = [
-    "status", "reviewed_by_id", "reviewed_on", "review_due", "changed_since_review",
-    "content_changed", "version", "imported_version",
 ]  # fmt: skip
 
 
@@ -119,7 +111,6 @@ class Conflict:
 class DrugForm(forms.ModelForm):
     # The lock: the version the form was loaded at, checked again when it is saved.
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    state_before_restore: dict | None = None  # set by the admin while restoring a revision
 
     class Meta:
         model = Drug
@@ -135,16 +126,13 @@ class DrugForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk is None:
             return cleaned
-        if self.state_before_restore is not None:
-            current = self.state_before_restore["version"]
-        else:
-            # Held until the save commits: a second save waits, then sees this one.
-            current = (
-                Drug.objects.select_for_update()
-                .filter(pk=self.instance.pk)
-                .values_list("version", flat=True)
-                .first()
-            )
+        # Held until the save commits: a second save waits, then sees this one.
+        current = (
+            Drug.objects.select_for_update()
+            .filter(pk=self.instance.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
         loaded = cleaned.get("loaded_version")
         if loaded != current:
             self.conflict = Conflict(self.instance.pk, loaded, current)
@@ -238,7 +226,7 @@ class DrugAdmin(VersionAdmin):
             messages.error(request, refusal)
 
     def transition_view(self, request, object_id, name):
-        drug = get_object_or_404(Drug, pk=unquote(object_id))
+        drug = get_object_or_404(Drug, pk=numeric_id(object_id))
         if not self.has_change_permission(request, drug):
             raise PermissionDenied
         transition = workflow.TRANSITIONS.get(name)
@@ -246,10 +234,7 @@ class DrugAdmin(VersionAdmin):
             raise Http404("No such workflow step.")
         if not workflow.allowed_for(request.user, transition):
             raise PermissionDenied
-        try:
-            loaded = int(request.POST.get("loaded_version", ""))
-        except ValueError:
-            loaded = None
+        loaded = _posted_int(request, "loaded_version")
         try:
             workflow.apply(drug, name, request.user, expected_version=loaded)
         except workflow.TransitionError as refusal:
@@ -289,7 +274,7 @@ class DrugAdmin(VersionAdmin):
     # History: compare two revisions, restore one, recover a deleted monograph.
 
     def compare_view(self, request, object_id):
-        drug = get_object_or_404(Drug, pk=unquote(object_id))
+        drug = get_object_or_404(Drug, pk=numeric_id(object_id))
         if not self.has_view_or_change_permission(request, drug):
             raise PermissionDenied
         versions = history.versions_of(drug.pk)
@@ -298,9 +283,7 @@ class DrugAdmin(VersionAdmin):
             value = request.GET.get(key, "")
             if value in ("", "current"):
                 return None
-            if not value.isdigit():
-                raise Http404("No such revision.")
-            return get_object_or_404(versions, pk=value)
+            return get_object_or_404(versions, pk=numeric_id(value))
 
         before, after = pick("from"), pick("to")
         if before is None:
@@ -330,57 +313,95 @@ class DrugAdmin(VersionAdmin):
                     "admin:monographs_drug_revision", args=[version.object_id, version.pk]
                 ),
             }
-            for version in history.versions_of(unquote(object_id))
+            for version in history.versions_of(numeric_id(object_id))
         ]
         return admin.ModelAdmin.history_view(
             self, request, object_id, {"action_list": action_list, **(extra_context or {})}
         )
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
-        with transaction.atomic():
-            drug = get_object_or_404(Drug.objects.select_for_update(), pk=unquote(object_id))
-            request.monograph_before_restore = {
-                name: getattr(drug, name) for name in KEPT_ON_RESTORE
-            }
-            return super().revision_view(request, object_id, version_id, extra_context)
+        """Restore one recorded version of this very monograph: its own part of that revision."""
+        drug = get_object_or_404(Drug, pk=numeric_id(object_id))
+        if not self.has_change_permission(request, drug):
+            raise PermissionDenied
+        version = history.version_of_drug(drug.pk, numeric_id(version_id))
+        if version is None:
+            raise Http404("No such version of this monograph.")
+        conflict = None
+        if request.method == "POST":
+            loaded = _posted_int(request, "loaded_version")
+            with transaction.atomic():
+                current = Drug.objects.select_for_update().get(pk=drug.pk)
+                if loaded != current.version:
+                    conflict = Conflict(drug.pk, loaded, current.version)
+                else:
+                    history.restore(version, current, request.user)
+            if conflict is None:
+                search.reindex(current)
+                when = date_format(timezone.localtime(version.revision.date_created), "j F Y, H:i")
+                messages.success(
+                    request,
+                    f"“{current}” now says what it said on {when}; its status is as it was.",
+                )
+                return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+            drug.refresh_from_db()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Restore an earlier version of “{drug}”",
+            "opts": self.model._meta,
+            "original": drug,
+            "version": version,
+            "comparison": history.compare(history.live_state(drug), history.own_state(version)),
+            "conflict": conflict,
+            "loaded_version": drug.version,
+        }
+        return TemplateResponse(request, "admin/monographs/drug/restore.html", context)
 
     def recover_view(self, request, version_id, extra_context=None):
-        request.monograph_recovering = True
-        try:
-            return super().recover_view(request, version_id, extra_context)
-        except IntegrityError:
-            messages.error(
-                request,
-                "This monograph can't be recovered: another monograph now has its title or "
-                "page address. Rename that one first.",
-            )
-            return HttpResponseRedirect(reverse("admin:monographs_drug_recoverlist"))
+        """Bring back a deleted monograph (only a deleted one, only its own parts) as a draft."""
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        version = history.deleted_version(numeric_id(version_id))
+        if version is None:
+            raise Http404("No such deleted monograph.")
+        if request.method == "POST":
+            try:
+                with transaction.atomic():
+                    drug = history.recover(version, request.user)
+            except IntegrityError:
+                messages.error(
+                    request,
+                    "This monograph can't be recovered: another monograph now has its title or "
+                    "page address. Rename that one first.",
+                )
+                return HttpResponseRedirect(reverse("admin:monographs_drug_recoverlist"))
+            search.reindex(drug)
+            messages.success(request, f"“{drug}” is back, as a draft.")
+            return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+        state = history.own_state(version)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Recover “{version.object_repr}”",
+            "opts": self.model._meta,
+            "version": version,
+            "counts": [
+                (model._meta.verbose_name_plural, len(state[model])) for model in history.PARTS
+            ],
+        }
+        return TemplateResponse(request, "admin/monographs/drug/recover.html", context)
 
-    def get_object(self, request, object_id, from_field=None):
-        drug = super().get_object(request, object_id, from_field)
-        state = getattr(request, "monograph_before_restore", None)
-        if drug is not None and state is not None:
-            for name, value in state.items():
-                setattr(drug, name, value)
-        return drug
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.state_before_restore = getattr(request, "monograph_before_restore", None)
-        return form
-
-    def save_model(self, request, obj, form, change):
-        if getattr(request, "monograph_recovering", False):
-            obj.status = Status.DRAFT  # back, but not public until a Reviewer publishes it
-        super().save_model(request, obj, form, change)
+    def changelist_view(self, request, extra_context=None):
+        # Not inside one revision for the whole request, as VersionAdmin has it:
+        # each workflow step and each deletion of the list's actions records a
+        # revision of its own monograph. A revision holding several monographs
+        # would restore them all, and one saved after a deletion leaves the
+        # deleted monographs out (nothing to recover them from).
+        return admin.ModelAdmin.changelist_view(self, request, extra_context)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         drug = form.instance
-        restoring = hasattr(request, "monograph_before_restore") or hasattr(
-            request, "monograph_recovering"
-        )
-        if restoring or form.has_changed() or any(f.has_changed() for f in formsets):
+        if form.has_changed() or any(f.has_changed() for f in formsets):
             drug.content_edited()
             Drug.objects.filter(pk=drug.pk).update(
                 content_changed=drug.content_changed,
@@ -401,8 +422,7 @@ class DrugAdmin(VersionAdmin):
         context["conflict"] = form.conflict
         # A monograph made in bulk starts its history when first opened for editing.
         opened = obj is not None and change and request.method == "GET"
-        restoring = hasattr(request, "monograph_before_restore")
-        if opened and not restoring and self.has_change_permission(request, obj):
+        if opened and self.has_change_permission(request, obj):
             history.ensure_recorded(obj)
         if obj is not None and not add:
             context["transitions"] = workflow.available(request.user, obj)
@@ -414,9 +434,17 @@ class DrugAdmin(VersionAdmin):
         return [
             path("review/", wrap(self.review_view), name="monographs_drug_review"),
             path(
+                "recover/<str:version_id>/", wrap(self.recover_view), name="monographs_drug_recover"
+            ),
+            path(
                 "<path:object_id>/history/compare/",
                 wrap(self.compare_view),
                 name="monographs_drug_compare",
+            ),
+            path(
+                "<str:object_id>/history/<str:version_id>/",
+                wrap(self.revision_view),
+                name="monographs_drug_revision",
             ),
             path(
                 "<path:object_id>/workflow/<slug:name>/",
@@ -425,6 +453,19 @@ class DrugAdmin(VersionAdmin):
             ),
             *super().get_urls(),
         ]
+
+
+def numeric_id(value) -> int:
+    """An id from an address or a form: digits 0-9 only, else there is no such page."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise Http404("No such page.")
+    return int(text)
+
+
+def _posted_int(request, name) -> int | None:
+    text = request.POST.get(name, "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def record_deletion(request, drugs) -> None:

@@ -116,7 +116,7 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
         # A filtered page counts all side effects by severity in SQL; a plain
         # page counts those it shows, where its body is not kept already.
         return _monograph_pages(
-            staff=self.request.user.is_staff, severity_counts=bool(self.request.GET)
+            staff=may_preview(self.request.user), severity_counts=bool(self.request.GET)
         )
 
     def get_context_data(self, **kwargs):
@@ -128,6 +128,16 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
             address=data["url"],  # the canonical and printed address
         )
         return context
+
+
+def may_preview(user) -> bool:
+    """Staff who may read monographs in the admin see unpublished ones on their pages too."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and (user.has_perm("monographs.view_drug") or user.has_perm("monographs.change_drug"))
+    )
 
 
 @functools.cache

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from .. import cache, search, terms
+from ..choices import SectionKind, Status
 from ..models import Drug, Faq, Ingredient, Section, SideEffect
 from .parse import ParsedMonograph
 
@@ -46,6 +47,16 @@ def load(
             if drug.source_sha256 == monograph.sha256 and not drug.edited_since_import:
                 return Outcome.UNCHANGED
             if drug.edited_since_import and not force:
+                monograph.warnings.append(
+                    f"“{monograph.title}” was edited in the portal since its last import; "
+                    "left as it is (use --force to overwrite)"
+                )
+                return Outcome.SKIPPED
+            if drug.status == Status.PUBLISHED and not _has_sections(monograph):
+                # Its text is no monograph (a refusal, a stub): readers keep the one they have.
+                monograph.warnings.append(
+                    f"“{monograph.title}” is published and this file has no sections; left as it is"
+                )
                 return Outcome.SKIPPED
             outcome = Outcome.UPDATED
         else:
@@ -105,6 +116,11 @@ def load(
         # bulk_create and QuerySet.update above send no signals.
         cache.content_changed()
     return outcome
+
+
+def _has_sections(monograph: ParsedMonograph) -> bool:
+    """Does the file have a section of its own (a closing disclaimer alone is none)?"""
+    return any(s.kind != SectionKind.DISCLAIMER for s in monograph.sections)
 
 
 def side_effect_rows(drug: Drug, parsed) -> list[SideEffect]:

@@ -89,11 +89,6 @@ class Command(BaseCommand):
             counts[outcome] += 1
             if monograph.status == "draft" and outcome is Outcome.CREATED:
                 counts["drafts"] += 1
-            if outcome is Outcome.SKIPPED:
-                monograph.warnings.append(
-                    f"“{monograph.title}” was edited in the portal since its last import; "
-                    "left as it is (use --force to overwrite)"
-                )
             for warning in monograph.warnings:
                 counts["warnings"] += 1
                 if verbosity >= 1:
