@@ -14,13 +14,6 @@ class Migration(migrations.Migration):
         migrations.RenameField("drug", "body_version", "rendered_for_edit"),
         migrations.RenameField("drug", "imported_version", "imported_at_edit"),
         migrations.AlterField(
-            model_name="drug",
-            name="imported_at_edit",
-            field=models.PositiveIntegerField(
-                blank=True,
-                editable=False,
-                help_text="The edit count the last import wrote.",
-                null=True,
-            ),
+            "drug", "imported_at_edit", models.PositiveIntegerField(blank=True, editable=False, null=True, help_text="The edit count the last import wrote."),
         ),
     ]

@@ -57,8 +57,8 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # (reversion's own migrations depend on contenttypes.)
     dependencies = [
-        ("contenttypes", "0002_remove_content_type_name"),
         ("reversion", "0002_add_index_on_version_for_content_type_and_db"),
         ("monographs", "0009_drug_names_say_what_they_hold"),
     ]
