@@ -15,6 +15,7 @@ from markdownx.widgets import AdminMarkdownxWidget
 from reversion.admin import VersionAdmin
 
 from . import history, search, workflow
+from .choices import SIDE_EFFECT_FIELDS
 from .forms import MarkdownField
 from .models import Drug, Faq, Ingredient, Section, SideEffect, person_name
 
@@ -35,7 +36,7 @@ MARKDOWN_EDITOR = {models.TextField: {"widget": MarkdownEditor, "form_class": Ma
 # Set only by the review workflow (workflow.py), never typed into the form.
 WORKFLOW_FIELDS = [
     "status", "reviewed_by", "reviewed_on", "review_due", "changed_since_review",
-    "content_changed",
+    "text_changed_at",
 ]  # fmt: skip
 
 
@@ -61,7 +62,7 @@ class SectionInline(admin.StackedInline):
 class SideEffectInline(admin.TabularInline):
     model = SideEffect
     extra = 0
-    fields = ["position", "name", "detail", "severity", "frequency", "body_system", "tier_label"]
+    fields = ["position", *SIDE_EFFECT_FIELDS]
 
 
 class FaqInline(admin.StackedInline):
@@ -80,7 +81,7 @@ class Conflict:
         self.user = latest.revision.user if latest else None
         self.when = latest.revision.date_created if latest else None
         self.comment = latest.revision.get_comment() if latest else ""
-        base = history.version_numbered(drug_pk, loaded) if loaded is not None else None
+        base = history.version_at_edit(drug_pk, loaded) if loaded is not None else None
         drug = None if self.deleted else Drug.objects.get(pk=drug_pk)
         self.changes = (
             history.compare(history.revision_state(base.revision), history.live_state(drug))
@@ -109,8 +110,8 @@ class Conflict:
 
 
 class DrugForm(forms.ModelForm):
-    # The lock: the version the form was loaded at, checked again when it is saved.
-    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The lock: the edit count the form was opened at, checked again when it is saved.
+    opened_at_edit = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Drug
@@ -120,7 +121,7 @@ class DrugForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.conflict: Conflict | None = None
         if self.instance.pk is not None:
-            self.fields["loaded_version"].initial = self.instance.version
+            self.fields["opened_at_edit"].initial = self.instance.edit_count
 
     def clean(self):
         cleaned = super().clean()
@@ -130,16 +131,16 @@ class DrugForm(forms.ModelForm):
         current = (
             Drug.objects.select_for_update()
             .filter(pk=self.instance.pk)
-            .values_list("version", flat=True)
+            .values_list("edit_count", flat=True)
             .first()
         )
-        loaded = cleaned.get("loaded_version")
+        loaded = cleaned.get("opened_at_edit")
         if loaded != current:
             self.conflict = Conflict(self.instance.pk, loaded, current)
-            # Shown again, the form carries the version it was compared with:
+            # Shown again, the form carries the edit count it was compared with:
             # saving it now is a decision taken with the changes in view.
             self.data = self.data.copy()
-            self.data[self.add_prefix("loaded_version")] = current
+            self.data[self.add_prefix("opened_at_edit")] = current
             raise ValidationError(self.conflict.message(), code="conflict")
         return cleaned
 
@@ -163,7 +164,7 @@ class DrugAdmin(VersionAdmin):
     list_filter = [ReviewFilter, "status", "side_effects__severity", "reviewed_on", "review_due"]
     search_fields = ["title", "generic_name", "brand_names"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = [*WORKFLOW_FIELDS, "version", "created", "updated", "source_path"]
+    readonly_fields = [*WORKFLOW_FIELDS, "edit_count", "created", "updated", "source_path"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "generic_name", "brand_names", "status"]}),
         ("Introduction", {"fields": ["introduction"]}),
@@ -172,11 +173,14 @@ class DrugAdmin(VersionAdmin):
             {
                 "fields": [
                     ("reviewed_by", "reviewed_on", "review_due"),
-                    ("changed_since_review", "content_changed"),
+                    ("changed_since_review", "text_changed_at"),
                 ]
             },
         ),
-        ("Record", {"fields": ["version", "created", "updated", "source_path", "loaded_version"]}),
+        (
+            "Record",
+            {"fields": ["edit_count", "created", "updated", "source_path", "opened_at_edit"]},
+        ),
     ]
     formfield_overrides = MARKDOWN_EDITOR
     inlines = [IngredientInline, SectionInline, SideEffectInline, FaqInline]
@@ -216,7 +220,7 @@ class DrugAdmin(VersionAdmin):
         done, refused = [], []
         for drug in queryset:
             try:
-                workflow.apply(drug, transition.name, request.user)
+                workflow.take_step(drug, transition.name, request.user)
                 done.append(str(drug))
             except workflow.TransitionError as refusal:
                 refused.append(str(refusal))
@@ -234,9 +238,9 @@ class DrugAdmin(VersionAdmin):
             raise Http404("No such workflow step.")
         if not workflow.allowed_for(request.user, transition):
             raise PermissionDenied
-        loaded = _posted_int(request, "loaded_version")
+        loaded = _posted_int(request, "opened_at_edit")
         try:
-            workflow.apply(drug, name, request.user, expected_version=loaded)
+            workflow.take_step(drug, name, request.user, expected_edit_count=loaded)
         except workflow.TransitionError as refusal:
             messages.error(request, str(refusal))
         else:
@@ -329,11 +333,11 @@ class DrugAdmin(VersionAdmin):
             raise Http404("No such version of this monograph.")
         conflict = None
         if request.method == "POST":
-            loaded = _posted_int(request, "loaded_version")
+            loaded = _posted_int(request, "opened_at_edit")
             with transaction.atomic():
                 current = Drug.objects.select_for_update().get(pk=drug.pk)
-                if loaded != current.version:
-                    conflict = Conflict(drug.pk, loaded, current.version)
+                if loaded != current.edit_count:
+                    conflict = Conflict(drug.pk, loaded, current.edit_count)
                 else:
                     history.restore(version, current, request.user)
             if conflict is None:
@@ -353,7 +357,7 @@ class DrugAdmin(VersionAdmin):
             "version": version,
             "comparison": history.compare(history.live_state(drug), history.own_state(version)),
             "conflict": conflict,
-            "loaded_version": drug.version,
+            "opened_at_edit": drug.edit_count,
         }
         return TemplateResponse(request, "admin/monographs/drug/restore.html", context)
 
@@ -402,9 +406,9 @@ class DrugAdmin(VersionAdmin):
         super().save_related(request, form, formsets, change)
         drug = form.instance
         if form.has_changed() or any(f.has_changed() for f in formsets):
-            drug.content_edited()
+            drug.mark_text_edited()
             Drug.objects.filter(pk=drug.pk).update(
-                content_changed=drug.content_changed,
+                text_changed_at=drug.text_changed_at,
                 changed_since_review=drug.changed_since_review,
             )
         search.reindex(drug)
@@ -426,7 +430,7 @@ class DrugAdmin(VersionAdmin):
             history.ensure_recorded(obj)
         if obj is not None and not add:
             context["transitions"] = workflow.available(request.user, obj)
-            context["loaded_version"] = form["loaded_version"].value()
+            context["opened_at_edit"] = form["opened_at_edit"].value()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):

@@ -46,7 +46,7 @@ def test_a_version_of_another_model_with_the_drugs_id_is_no_version_of_the_drug(
     part = Version.objects.get(content_type__model="section", object_id=str(drug.pk))
     client = signed_in(pharmacist)
     assert client.get(revision_url(drug.pk, part.pk)).status_code == 404
-    assert client.post(revision_url(drug.pk, part.pk), {"loaded_version": "1"}).status_code == 404
+    assert client.post(revision_url(drug.pk, part.pk), {"opened_at_edit": "1"}).status_code == 404
 
 
 def test_another_drugs_version_is_not_found_at_this_drugs_restore_address(pharmacist):
@@ -60,9 +60,9 @@ def test_restoring_from_a_revision_of_several_drugs_restores_only_this_one(pharm
     drug, other = make_drug("Onemine"), make_drug("Othermine")
     recorded(drug, other)  # as a list action used to record them
     shared = versions(drug)[0]
-    workflow.apply(Drug.objects.get(pk=other.pk), "archive", reviewer)
+    workflow.take_step(Drug.objects.get(pk=other.pk), "archive", reviewer)
     Drug.objects.filter(pk=other.pk).update(generic_name="changed since")
-    workflow.apply(Drug.objects.get(pk=drug.pk), "unpublish", reviewer)
+    workflow.take_step(Drug.objects.get(pk=drug.pk), "unpublish", reviewer)
     client = signed_in(pharmacist)
     page = client.get(revision_url(drug.pk, shared.pk))
     assert client.post(revision_url(drug.pk, shared.pk), restore_form(page)).status_code == 302

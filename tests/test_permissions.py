@@ -106,7 +106,7 @@ def compare_url(w):
 
 
 def restore_form(w):
-    return {"loaded_version": Drug.objects.get(pk=w.drug.pk).version}
+    return {"opened_at_edit": Drug.objects.get(pk=w.drug.pk).edit_count}
 
 
 def recover_url(w):
@@ -114,7 +114,7 @@ def recover_url(w):
 
 
 def loaded(drug):
-    return lambda w: {"loaded_version": Drug.objects.get(pk=getattr(w, drug).pk).version}
+    return lambda w: {"opened_at_edit": Drug.objects.get(pk=getattr(w, drug).pk).edit_count}
 
 
 def step(label, name, drug):
