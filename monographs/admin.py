@@ -40,7 +40,20 @@ WORKFLOW_FIELDS = [
 ]  # fmt: skip
 
 
-class IngredientInline(admin.TabularInline):
+class LiveIsReadOnly:
+    """A published monograph's parts change only through its working draft."""
+
+    def has_add_permission(self, request, obj=None):
+        return not (obj and obj.edited_in_a_draft) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not (obj and obj.edited_in_a_draft) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not (obj and obj.edited_in_a_draft) and super().has_delete_permission(request, obj)
+
+
+class IngredientInline(LiveIsReadOnly, admin.TabularInline):
     model = Ingredient
     fk_name = "combination"
     extra = 0
@@ -48,7 +61,7 @@ class IngredientInline(admin.TabularInline):
     verbose_name_plural = "Ingredients (for a combination product)"
 
 
-class SectionInline(admin.StackedInline):
+class SectionInline(LiveIsReadOnly, admin.StackedInline):
     model = Section
     extra = 0
     fields = [("position", "kind", "heading"), "body"]
@@ -59,13 +72,13 @@ class SectionInline(admin.StackedInline):
         return super().get_queryset(request).select_related("drug")
 
 
-class SideEffectInline(admin.TabularInline):
+class SideEffectInline(LiveIsReadOnly, admin.TabularInline):
     model = SideEffect
     extra = 0
     fields = ["position", *SIDE_EFFECT_FIELDS]
 
 
-class FaqInline(admin.StackedInline):
+class FaqInline(LiveIsReadOnly, admin.StackedInline):
     model = Faq
     extra = 0
     fields = ["position", "question", "answer"]
@@ -123,6 +136,16 @@ class DrugForm(forms.ModelForm):
         if self.instance.pk is not None:
             self.fields["opened_at_edit"].initial = self.instance.edit_count
 
+    def clean_title(self):
+        title = self.cleaned_data["title"]
+        if self.instance.is_working_draft:
+            taken = Drug.objects.filter(title=title, draft_of__isnull=True).exclude(
+                pk=self.instance.draft_of_id
+            )
+            if taken.exists():
+                raise ValidationError("Another monograph has this title.", code="unique")
+        return title
+
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk is None:
@@ -160,7 +183,7 @@ class ReviewFilter(admin.SimpleListFilter):
 @admin.register(Drug)
 class DrugAdmin(VersionAdmin):
     form = DrugForm
-    list_display = ["title", "generic_name", "status", "reviewed_on", "review_due", "updated"]
+    list_display = ["__str__", "generic_name", "status", "reviewed_on", "review_due", "updated"]
     list_filter = [ReviewFilter, "status", "side_effects__severity", "reviewed_on", "review_due"]
     search_fields = ["title", "generic_name", "brand_names"]
     prepopulated_fields = {"slug": ["title"]}
@@ -192,6 +215,36 @@ class DrugAdmin(VersionAdmin):
     change_list_template = "admin/monographs/drug/change_list.html"
 
     # The review workflow: buttons on the change page, actions on the list.
+
+    def has_change_permission(self, request, obj=None):
+        # A published monograph is read-only here: "Edit" opens its working draft.
+        if obj is not None and obj.edited_in_a_draft:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def may_edit(self, request) -> bool:
+        """May this person edit monographs at all (their drafts, if published)?"""
+        return super().has_change_permission(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "slug"] if obj is not None and obj.is_working_draft else fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None and obj.is_working_draft else self.prepopulated_fields
+
+    def working_draft_view(self, request, object_id):
+        """Open (making it on first use) the working draft of a published monograph."""
+        live = get_object_or_404(Drug, pk=numeric_id(object_id))
+        if not self.may_edit(request):
+            raise PermissionDenied
+        try:
+            draft = workflow.open_working_draft(live, request.user)
+        except workflow.TransitionError as refusal:
+            messages.error(request, str(refusal))
+            return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[live.pk]))
+        search.reindex(draft)
+        return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[draft.pk]))
 
     def has_publish_permission(self, request) -> bool:
         return request.user.has_perm(workflow.PUBLISH)
@@ -231,7 +284,7 @@ class DrugAdmin(VersionAdmin):
 
     def transition_view(self, request, object_id, name):
         drug = get_object_or_404(Drug, pk=numeric_id(object_id))
-        if not self.has_change_permission(request, drug):
+        if not self.may_edit(request):
             raise PermissionDenied
         transition = workflow.TRANSITIONS.get(name)
         if transition is None:
@@ -240,12 +293,20 @@ class DrugAdmin(VersionAdmin):
             raise PermissionDenied
         loaded = _posted_int(request, "opened_at_edit")
         try:
-            workflow.take_step(drug, name, request.user, expected_edit_count=loaded)
+            done = workflow.take_step(
+                drug, name, request.user, expected_edit_count=loaded,
+                note=request.POST.get("note", "")[:2000],
+            )  # fmt: skip
         except workflow.TransitionError as refusal:
             messages.error(request, str(refusal))
+            return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+        if done.pk != drug.pk:  # an approved working draft: now its live monograph
+            messages.success(
+                request, f"{transition.done}: “{done}” is live with its draft’s changes."
+            )
         else:
             messages.success(request, f"{transition.done}: “{drug}”.")
-        return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+        return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[done.pk]))
 
     # The reviewers' dashboard.
 
@@ -302,7 +363,7 @@ class DrugAdmin(VersionAdmin):
             "before": before,
             "after": after,
             "comparison": comparison,
-            "has_change_permission": self.has_change_permission(request, drug),
+            "has_change_permission": self.may_edit(request),
         }
         return TemplateResponse(request, "admin/monographs/drug/compare.html", context)
 
@@ -326,7 +387,7 @@ class DrugAdmin(VersionAdmin):
     def revision_view(self, request, object_id, version_id, extra_context=None):
         """Restore one recorded version of this very monograph: its own part of that revision."""
         drug = get_object_or_404(Drug, pk=numeric_id(object_id))
-        if not self.has_change_permission(request, drug):
+        if not self.may_edit(request):
             raise PermissionDenied
         version = history.version_of_drug(drug.pk, numeric_id(version_id))
         if version is None:
@@ -338,6 +399,10 @@ class DrugAdmin(VersionAdmin):
                 current = Drug.objects.select_for_update().get(pk=drug.pk)
                 if loaded != current.edit_count:
                     conflict = Conflict(drug.pk, loaded, current.edit_count)
+                elif current.edited_in_a_draft:
+                    # Published: the restored text waits in its working draft for review.
+                    current = workflow.open_working_draft(current, request.user)
+                    history.restore(version, current, request.user)
                 else:
                     history.restore(version, current, request.user)
             if conflict is None:
@@ -347,7 +412,9 @@ class DrugAdmin(VersionAdmin):
                     request,
                     f"“{current}” now says what it said on {when}; its status is as it was.",
                 )
-                return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+                return HttpResponseRedirect(
+                    reverse("admin:monographs_drug_change", args=[current.pk])
+                )
             drug.refresh_from_db()
         context = {
             **self.admin_site.each_context(request),
@@ -426,10 +493,17 @@ class DrugAdmin(VersionAdmin):
         context["conflict"] = form.conflict
         # A monograph made in bulk starts its history when first opened for editing.
         opened = obj is not None and change and request.method == "GET"
-        if opened and self.has_change_permission(request, obj):
+        if opened and self.may_edit(request):
             history.ensure_recorded(obj)
         if obj is not None and not add:
             context["transitions"] = workflow.available(request.user, obj)
+            context["may_edit"] = self.may_edit(request)
+            if obj.is_working_draft:
+                live = obj.draft_of
+                context["live"] = live
+                context["draft_changes"] = history.draft_changes(obj)
+            elif obj.edited_in_a_draft:
+                context["working_draft"] = Drug.objects.filter(draft_of=obj).first()
             context["opened_at_edit"] = form["opened_at_edit"].value()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -449,6 +523,11 @@ class DrugAdmin(VersionAdmin):
                 "<str:object_id>/history/<str:version_id>/",
                 wrap(self.revision_view),
                 name="monographs_drug_revision",
+            ),
+            path(
+                "<path:object_id>/working-draft/",
+                wrap(require_POST(self.working_draft_view)),
+                name="monographs_drug_working_draft",
             ),
             path(
                 "<path:object_id>/workflow/<slug:name>/",

@@ -411,3 +411,17 @@ def recover(version: Version, user) -> Drug:
         drug.link_ingredients()
         write_parts(drug, versions)
     return drug
+
+
+def draft_changes(draft: Drug) -> Comparison:
+    """What a working draft would change in its published monograph, if approved.
+
+    Only what a draft may change is compared: not its own address, status or
+    review record, which approval leaves as the live monograph has them.
+    """
+    live, proposed = live_state(draft.draft_of), live_state(draft)
+    live_values = next(iter(live[Drug].values()))
+    for values in proposed[Drug].values():
+        for name in ("slug", "status", "reviewed_by", "reviewed_on", "review_due"):
+            values[name] = live_values[name]
+    return compare(live, proposed)

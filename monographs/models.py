@@ -174,6 +174,22 @@ class Drug(index.Indexed, models.Model):
         null=True, blank=True, editable=False, help_text="The edit count the last import wrote."
     )
 
+    # A published monograph is edited in its working draft, a Drug of its own
+    # beside it: readers keep the live one until a Reviewer approves the draft,
+    # whose fields and parts then become the live monograph's (workflow.py).
+    draft_of = models.OneToOneField(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="working_draft",
+        help_text="The published monograph this is the working draft of.",
+    )
+    review_note = models.TextField(
+        blank=True, editable=False, help_text="Why a Reviewer returned it to its author."
+    )
+
     objects = DrugQuerySet.as_manager()
 
     # The full-text index (SQLite FTS5 or PostgreSQL): names weigh most, then
@@ -210,7 +226,12 @@ class Drug(index.Indexed, models.Model):
             ),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["title"], name="drug_unique_title"),
+            # A working draft shares its monograph's title (and may change it).
+            models.UniqueConstraint(
+                fields=["title"],
+                condition=models.Q(draft_of__isnull=True),
+                name="drug_unique_title",
+            ),
             models.CheckConstraint(condition=~models.Q(slug=""), name="drug_slug_not_empty"),
         ]
         permissions = [
@@ -219,7 +240,7 @@ class Drug(index.Indexed, models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return f"{self.title} (working draft)" if self.draft_of_id else self.title
 
     def save(self, *args, **kwargs):
         if not self.slug:
@@ -297,6 +318,15 @@ class Drug(index.Indexed, models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
+
+    @property
+    def is_working_draft(self) -> bool:
+        return self.draft_of_id is not None
+
+    @property
+    def edited_in_a_draft(self) -> bool:
+        """A live published monograph: its edits go to a working draft, not to it."""
+        return self.is_published and not self.is_working_draft
 
     @property
     def edited_since_import(self) -> bool:
@@ -466,7 +496,7 @@ class Ingredient(models.Model):
 
     def save(self, *args, **kwargs):
         self.slug = slugify(self.name)
-        self.drug = Drug.objects.filter(slug=self.slug).first()
+        self.drug = Drug.objects.filter(slug=self.slug, draft_of__isnull=True).first()
         super().save(*args, **kwargs)
 
     @property

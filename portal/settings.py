@@ -149,6 +149,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 # How long a review holds: "review due" is this many months after "reviewed on".
 MONOGRAPH_REVIEW_INTERVAL_MONTHS = int(os.environ.get("MONOGRAPH_REVIEW_INTERVAL_MONTHS", "36"))
+# Four eyes: a Reviewer may not approve a draft they edited, unless this is on
+# (a one-person team); such an approval is recorded as self-approved.
+MONOGRAPH_ALLOW_SELF_APPROVAL = os.environ.get("MONOGRAPH_ALLOW_SELF_APPROVAL", "") == "1"
 
 # --- Caches and the page cache -------------------------------------------
 # Local memory by default. With REDIS_URL every app server shares one Redis:
