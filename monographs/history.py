@@ -275,6 +275,9 @@ def version_at_edit(drug_pk, edit_count: int, *, look_back: int = 50) -> Version
     return None
 
 
+HISTORY_STARTS = "History starts: the monograph as it was first opened"
+
+
 def ensure_recorded(drug: Drug) -> None:
     """Give a monograph made outside the admin and the importer a first revision.
 
@@ -284,7 +287,7 @@ def ensure_recorded(drug: Drug) -> None:
     if versions_of(drug.pk).exists():
         return
     with reversion.create_revision():
-        reversion.set_comment("History starts: the monograph as it was first opened")
+        reversion.set_comment(HISTORY_STARTS)
         reversion.add_to_revision(drug)
 
 

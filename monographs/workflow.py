@@ -108,7 +108,7 @@ DRAFT_OPENED = "Working draft opened from the published monograph"
 def editors(drug: Drug) -> set[int]:
     """Who edited what a Reviewer would now approve: since it was last published, or
     since its working draft was opened (workflow steps and opening are not edits)."""
-    steps = {t.done for t in TRANSITIONS.values()} | {DRAFT_OPENED}
+    steps = {t.done for t in TRANSITIONS.values()} | {DRAFT_OPENED, history.HISTORY_STARTS}
     found = set()
     for version in history.versions_of(drug.pk):
         comment = version.revision.comment

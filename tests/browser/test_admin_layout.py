@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from .conftest import PROJECT_ROOT, csp_violations, wait_for_previews
+from .conftest import PROJECT_ROOT, csp_violations, unpublish, wait_for_previews
 
 pytestmark = pytest.mark.browser
 
@@ -13,6 +13,8 @@ pytestmark = pytest.mark.browser
 def test_an_added_section_and_faq_get_a_working_markdown_editor(
     watched: Page, live_server, live_seed_drug, signed_in
 ):
+    # Edited in place: a draft (a published one is edited in its working draft).
+    unpublish(live_seed_drug)
     page = watched
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(live_server.url + reverse("admin:monographs_drug_change", args=[live_seed_drug.pk]))
