@@ -33,7 +33,7 @@ def unlet(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monographs', '0008_lookup_index_covers_drug'),
+        ('monographs', '0010_history_uses_new_drug_field_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
