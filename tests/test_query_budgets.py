@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from monographs.choices import Status
-from monographs.models import Drug, Ingredient, Section
+from monographs.models import AuditEvent, Drug, Ingredient, Section
 
 from .factories import make_drug, staff_login
 
@@ -163,6 +163,8 @@ def measured(django_db_setup, django_db_blocker):
         finally:
             call_command("generate_scale_data", delete=True, verbosity=0)
             get_user_model().objects.filter(username="budget-admin").delete()
+            # Its sign-in was recorded outside any test's transaction.
+            AuditEvent.objects.filter(username="budget-admin").delete()
 
 
 @pytest.mark.parametrize("name", PAGES)
