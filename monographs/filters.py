@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
 
+from . import terms
 from .choices import Frequency, Severity
 from .models import Drug, Ingredient, Initial, SideEffect
 
@@ -139,3 +140,17 @@ class SideEffectLookupFilter(django_filters.FilterSet):
 
     def filter_severity(self, queryset, name, value):
         return queryset.filter(severity__in=_by_slug(Severity, value))
+
+    @property
+    def query(self) -> str:
+        return self.form.cleaned_data.get("q", "") if self.is_valid() else ""
+
+    @property
+    def term(self) -> str:
+        return terms.normalise(self.query)
+
+    def listings(self):
+        """The looked-up term's listings in published monographs and how many there are:
+        ``(listings, count)``, for the lookup's page and the API alike."""
+        every = self.filter_queryset(SideEffect.objects.filter(term=self.term))
+        return every.listings(), every.count_in_published()

@@ -324,6 +324,48 @@ class Section(models.Model):
         self.body_html = render(self.body)
 
 
+class SideEffectQuerySet(models.QuerySet):
+    def in_published(self):
+        return self.filter(drug__status=Status.PUBLISHED)
+
+    def listings(self):
+        """These side effects in published monographs, as the lookup lists them: most
+        severe first, then by medicine; each with its medicine's title and slug."""
+        return (
+            self.in_published()
+            .select_related("drug")
+            .only(
+                "name",
+                "detail",
+                "severity",
+                "frequency",
+                "body_system",
+                "drug__title",
+                "drug__slug",
+            )
+            .order_by("-severity", "drug__title", "position", "id")
+        )
+
+    def count_in_published(self) -> int:
+        """How many of these are in published monographs.
+
+        Counted as all of them less those in unpublished monographs: both from
+        the lookup's index (term, severity, drug), not by looking up the
+        monograph of each listing.
+        """
+        unpublished = Drug.objects.filter(status__in=[s for s in Status if s != Status.PUBLISHED])
+        return self.count() - self.filter(drug__in=unpublished).count()
+
+    def most_listed(self, limit: int = 60):
+        """Terms listed by the most published monographs, with how many (``drugs``)."""
+        return (
+            self.in_published()
+            .values("term")
+            .annotate(drugs=models.Count("drug", distinct=True))
+            .order_by("-drugs", "term")[:limit]
+        )
+
+
 @reversion.register()
 class SideEffect(models.Model):
     # Indexed by Meta.indexes, together with severity.
@@ -369,6 +411,8 @@ class SideEffect(models.Model):
         help_text="On the last of a sentence list: the text that closes it.",
     )
     position = models.PositiveIntegerField(default=0)
+
+    objects = SideEffectQuerySet.as_manager()
 
     class Meta:
         ordering = ["drug", "position", "id"]

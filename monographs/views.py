@@ -4,7 +4,6 @@ import json
 from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
@@ -12,13 +11,13 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from markdownx.views import ImageUploadView
 
-from . import pages, search, terms
-from .choices import Frequency, SectionKind, Severity, Status
+from . import pages, search
+from .choices import Frequency, SectionKind, Severity
 from .filters import LETTERS, DrugFilter, SideEffectLookupFilter
 from .forms import EditorImageForm
 from .markdown import render as render_markdown
 from .models import Drug, SideEffect
-from .paging import CountedPaginator, UncountedPaginator
+from .paging import CountedPaginator
 
 
 class PublishedDrugMixin:
@@ -46,13 +45,6 @@ class HomeView(TemplateView):
         )
 
 
-LIST_FIELDS = ["title", "slug", "generic_name", "updated"]
-
-
-# Searches finding more monographs than this are listed by name, not ranked.
-RANKED_AT_MOST = 200
-
-
 class DrugListView(PublishedDrugMixin, ListView):
     """A–Z, filters and ranked full-text search, in one GET form."""
 
@@ -60,52 +52,18 @@ class DrugListView(PublishedDrugMixin, ListView):
 
     def get_queryset(self):
         self.filterset = DrugFilter(self.request.GET or None, queryset=super().get_queryset())
-        drugs = self.filterset.qs.only(*LIST_FIELDS)
-        cleaned = self.filterset.cleaned
-        sort = cleaned.get("sort")
-        order = {"updated": ["-updated", "title"]}.get(sort, ["title"])
-        self.ranked = False
-        self.hits = None  # counted by the paginator, unless a search counts them here
-        if not cleaned.get("q"):
-            return drugs.order_by(*order)
-        if self.filterset.narrows:
-            # Filters the index cannot apply (joins, expressions) stay outside it.
-            matching = search.matches(Drug.objects.all(), cleaned["q"]).values("pk")
-            found = drugs.filter(pk__in=matching).order_by(*order)
-        else:
-            found = search.matches(drugs, cleaned["q"]).order_by(*order)
-        # Ranking scores every match and counting reads every match, so only
-        # the first matches are read, in page order, up to one past the cap.
-        # Up to the cap they are counted and ranked; past it, a word found in
-        # most monographs is listed in order without a total, and the page says so.
-        self.first_keys = list(found.values_list("pk", flat=True)[: RANKED_AT_MOST + 1])
-        self.hits = len(self.first_keys)
-        self.listed = drugs.order_by(*order)
-        if sort or self.hits > RANKED_AT_MOST:
-            return found
-        self.ranked = True
-        ranking = Drug.objects.filter(pk__in=self.first_keys).only(*LIST_FIELDS)
-        return search.search(ranking, cleaned["q"])
+        self.found = search.find_drugs(self.filterset)
+        return self.found.drugs
 
     def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True):
-        if self.hits is None:
-            return super().get_paginator(queryset, per_page, orphans, allow_empty_first_page)
-        if self.hits > RANKED_AT_MOST:
-            return UncountedPaginator(
-                queryset,
-                per_page,
-                more_than=RANKED_AT_MOST,
-                first_keys=self.first_keys,
-                by_key=self.listed,
-            )
-        return CountedPaginator(queryset, per_page, count=self.hits, orphans=orphans)
+        return self.found.paginator(per_page, orphans)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             filter=self.filterset,
             letters=LETTERS,
             query=self.filterset.cleaned.get("q", ""),
-            ranked=self.ranked,
+            ranked=self.found.ranked,
             **kwargs,
         )
 
@@ -225,34 +183,16 @@ class SideEffectLookupView(TemplateView):
         filterset = SideEffectLookupFilter(
             self.request.GET or None, queryset=SideEffect.objects.all()
         )
-        query = filterset.form.cleaned_data.get("q", "") if filterset.is_valid() else ""
-        context = {"filter": filterset, "query": query, "term": terms.normalise(query)}
-        if query:
-            every = filterset.filter_queryset(SideEffect.objects.filter(term=context["term"]))
-            matches = (
-                every.filter(drug__status=Status.PUBLISHED)
-                .select_related("drug")
-                .only("name", "detail", "severity", "frequency", "drug__title", "drug__slug")
-                .order_by("-severity", "drug__title", "position")
-            )
-            # Counted as every listing less those in unpublished monographs: both
-            # from the index, not by looking up the monograph of each listing.
-            unpublished = Drug.objects.filter(
-                status__in=[status for status in Status if status != Status.PUBLISHED]
-            )
-            count = every.count() - every.filter(drug__in=unpublished).count()
+        context = {"filter": filterset, "query": filterset.query, "term": filterset.term}
+        if filterset.query:
+            matches, count = filterset.listings()
             # A common side effect is listed by most medicines: a page at a time.
             paginator = CountedPaginator(matches, self.paginate_by, count=count)
             page = paginator.get_page(self.request.GET.get("page"))
             context.update(matches=page.object_list, page_obj=page)
         else:
             # Read from the lookup's index alone: every listing is counted.
-            context["most_listed"] = (
-                SideEffect.objects.filter(drug__status=Status.PUBLISHED)
-                .values("term")
-                .annotate(drugs=Count("drug", distinct=True))
-                .order_by("-drugs", "term")[:60]
-            )
+            context["most_listed"] = SideEffect.objects.most_listed()
         return super().get_context_data(**context, **kwargs)
 
 
