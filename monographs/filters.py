@@ -125,6 +125,34 @@ class DrugFilter(django_filters.FilterSet):
         return any(value for name, value in self.cleaned.items() if name not in ("q", "sort"))
 
 
+class DrugApiFilter(DrugFilter):
+    """The drug list's filters, as the read API offers them: those of the page, plus
+    the severities a monograph lists a side effect at and when it last changed."""
+
+    severity = django_filters.MultipleChoiceFilter(
+        label="Lists a side effect of this severity",
+        choices=_slugs(Severity),
+        method="filter_severity",
+    )
+    updated_since = django_filters.IsoDateTimeFilter(
+        label="Updated at or after (ISO 8601 date or date and time)",
+        field_name="updated",
+        lookup_expr="gte",
+    )
+
+    class Meta(DrugFilter.Meta):
+        fields = [*DrugFilter.Meta.fields, "severity", "updated_since"]
+
+    def filter_severity(self, queryset, name, value):
+        return queryset.filter(
+            Exists(
+                SideEffect.objects.filter(
+                    drug=OuterRef("pk"), severity__in=_by_slug(Severity, value)
+                )
+            )
+        )
+
+
 class SideEffectLookupFilter(django_filters.FilterSet):
     """The cross-drug lookup: ``/side-effects/?q=pancreatitis&severity=serious``."""
 
