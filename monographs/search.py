@@ -60,7 +60,8 @@ def update_statistics() -> None:
     """Let the database's planner see the tables as they now are (ANALYZE), after a bulk load.
 
     Without them SQLite reads a search the wrong way round, trying the whole
-    index against each monograph: 0.3 s instead of 15 ms at 10,000 drugs.
+    index against each monograph, which costs more the more drugs there are
+    (docs/PERFORMANCE.md, "Measured by hand").
     """
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -135,7 +136,7 @@ def find_drugs(filterset) -> FoundDrugs:
     if not cleaned.get("q"):
         return FoundDrugs(drugs.order_by(*order))
     model = drugs.model
-    if filterset.narrows:
+    if filterset.filters_beyond_search:
         # Filters the index cannot apply (joins, expressions) stay outside it.
         matching = matches(model.objects.all(), cleaned["q"]).values("pk")
         found = drugs.filter(pk__in=matching).order_by(*order)
