@@ -31,6 +31,7 @@ MONOGRAPH = (
     4  # the drug (with severity counts, reviewer, ingredients), sections, side effects, FAQs
 )
 READING = 5
+API = 4  # the read API and FHIR, at any size and any page size
 # A staff request also reads the device that passed its second factor (django-otp).
 SECOND_FACTOR = 1
 ADMIN_LIST = 6 + SECOND_FACTOR
@@ -86,6 +87,30 @@ PAGES = {
     "combination monograph": ("/drugs/{combination}/", {}, MONOGRAPH, False),
     "monograph as data": ("/drugs/{a}.json", {}, MONOGRAPH, False),
     "combination as data": ("/drugs/{combination}.json", {}, MONOGRAPH, False),
+    "api list": ("/api/drugs/", {}, API, False),
+    "api list, 100 a page": ("/api/drugs/", {"page_size": "100"}, API, False),
+    "api list, filtered": (
+        "/api/drugs/",
+        {"letter": "S", "severity": "serious", "updated_since": "2000-01-01", "kind": "single"},
+        API,
+        False,
+    ),
+    "api search": ("/api/drugs/", {"q": "{a_title}"}, API, False),
+    "api search by update": ("/api/drugs/", {"q": "skin", "sort": "updated"}, API, False),
+    "api search, filtered": ("/api/drugs/", {"q": "skin", "severity": "serious"}, API, False),
+    "api drug": ("/api/drugs/{a}/", {}, API, False),
+    "api combination": ("/api/drugs/{combination}/", {}, API, False),
+    "api lookup": ("/api/side-effects/", {"q": "nausea", "page_size": "100"}, API, False),
+    "api lookup by severity": (
+        "/api/side-effects/",
+        {"q": "nausea", "severity": "mild"},
+        API,
+        False,
+    ),
+    "fhir bundle": ("/drugs/{a}.fhir.json", {}, API, False),
+    "fhir combination bundle": ("/drugs/{combination}.fhir.json", {}, API, False),
+    "fhir medication knowledge": ("/fhir/MedicationKnowledge/{a}", {}, API, False),
+    "api guide": ("/api/", {}, API, False),
     # + session, user and second factor
     "staff preview": ("/drugs/{a}/", {}, MONOGRAPH + 2 + SECOND_FACTOR, True),
     "admin list": (CHANGELIST, {}, ADMIN_LIST, True),

@@ -36,6 +36,7 @@ PAGES = {
     "compare": "/compare/?drugs=isotretinoin-systemic,isotretinoin-topical,isotretinoin",
     "not-found": "/drugs/no-such-medicine/",
     "staff-sign-in": "/account/login/?next=/admin/",
+    "api-guide": "/api/",
 }
 
 pytestmark = pytest.mark.browser
