@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
 
+from . import terms
 from .choices import Frequency, Severity
 from .models import Drug, FirstLetter, Ingredient, SideEffect
 
@@ -128,6 +129,34 @@ class DrugFilter(django_filters.FilterSet):
         return any(value for name, value in self.cleaned.items() if name not in ("q", "sort"))
 
 
+class DrugApiFilter(DrugFilter):
+    """The drug list's filters, as the read API offers them: those of the page, plus
+    the severities a monograph lists a side effect at and when it last changed."""
+
+    severity = django_filters.MultipleChoiceFilter(
+        label="Lists a side effect of this severity",
+        choices=_slugs(Severity),
+        method="filter_listed_severity",
+    )
+    updated_since = django_filters.IsoDateTimeFilter(
+        label="Updated at or after (ISO 8601 date or date and time)",
+        field_name="updated",
+        lookup_expr="gte",
+    )
+
+    class Meta(DrugFilter.Meta):
+        fields = [*DrugFilter.Meta.fields, "severity", "updated_since"]
+
+    def filter_listed_severity(self, queryset, name, value):
+        return queryset.filter(
+            Exists(
+                SideEffect.objects.filter(
+                    drug=OuterRef("pk"), severity__in=_by_slug(Severity, value)
+                )
+            )
+        )
+
+
 class SideEffectLookupFilter(django_filters.FilterSet):
     """The cross-drug lookup: ``/side-effects/?q=pancreatitis&severity=serious``."""
 
@@ -137,3 +166,17 @@ class SideEffectLookupFilter(django_filters.FilterSet):
     class Meta:
         model = SideEffect
         fields = ["q", "severity"]
+
+    @property
+    def query(self) -> str:
+        return self.form.cleaned_data.get("q", "") if self.is_valid() else ""
+
+    @property
+    def term(self) -> str:
+        return terms.normalise(self.query)
+
+    def listings(self):
+        """The looked-up term's listings in published monographs and how many there are:
+        ``(listings, count)``, for the lookup's page and the API alike."""
+        every = self.filter_queryset(SideEffect.objects.filter(term=self.term))
+        return every.listings(), every.count_in_published()

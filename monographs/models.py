@@ -66,6 +66,42 @@ class DrugQuerySet(SearchableQuerySetMixin, models.QuerySet):
         )
         return drugs.with_severity_counts() if severity_counts else drugs
 
+    def with_structured_facts(self):
+        """What a page's schema.org JSON-LD says of the drug, fetched with it.
+
+        ``side_effect_facts``: each side effect's name, detail, severity and
+        position; ``section_facts``: the dosage and precautions sections'
+        HTML. The page's parts are not fetched at all where its body is kept,
+        and a filtered page fetches only some side effects, so the JSON-LD
+        reads these instead: no query more, and always every side effect.
+        """
+        return self.annotate(
+            side_effect_facts=Subquery(
+                _rows(
+                    SideEffect.objects.filter(drug=OuterRef("pk")),
+                    "drug",
+                    id="id",
+                    name="name",
+                    detail="detail",
+                    severity="severity",
+                    position="position",
+                )
+            ),
+            section_facts=Subquery(
+                _rows(
+                    Section.objects.filter(
+                        drug=OuterRef("pk"),
+                        kind__in=[SectionKind.DOSAGE, SectionKind.PRECAUTIONS],
+                    ),
+                    "drug",
+                    id="id",
+                    kind="kind",
+                    body_html="body_html",
+                    position="position",
+                )
+            ),
+        )
+
     def for_detail(self, side_effects=None):
         """Everything a monograph page shows, in a fixed number of queries.
 
@@ -90,6 +126,16 @@ def part_prefetches(side_effects=None) -> list[Prefetch]:
         Prefetch("side_effects", queryset=side_effects.order_by("position", "id")),
         Prefetch("faqs", queryset=Faq.objects.order_by("position", "id")),
     ]
+
+
+def _rows(queryset, parent: str, **fields):
+    """``queryset``'s rows as one JSON list per ``parent``, for a subquery."""
+    return (
+        queryset.order_by()
+        .values(parent)
+        .annotate(rows=JSONList(JSONObject(**fields)))
+        .values("rows")
+    )
 
 
 def _ingredient_rows():
@@ -356,6 +402,48 @@ class Section(models.Model):
         self.body_html = render(self.body)
 
 
+class SideEffectQuerySet(models.QuerySet):
+    def in_published(self):
+        return self.filter(drug__status=Status.PUBLISHED)
+
+    def listings(self):
+        """These side effects in published monographs, as the lookup lists them: most
+        severe first, then by medicine; each with its medicine's title and slug."""
+        return (
+            self.in_published()
+            .select_related("drug")
+            .only(
+                "name",
+                "detail",
+                "severity",
+                "frequency",
+                "body_system",
+                "drug__title",
+                "drug__slug",
+            )
+            .order_by("-severity", "drug__title", "position", "id")
+        )
+
+    def count_in_published(self) -> int:
+        """How many of these are in published monographs.
+
+        Counted as all of them less those in unpublished monographs: both from
+        the lookup's index (term, severity, drug), not by looking up the
+        monograph of each listing.
+        """
+        unpublished = Drug.objects.filter(status__in=[s for s in Status if s != Status.PUBLISHED])
+        return self.count() - self.filter(drug__in=unpublished).count()
+
+    def most_listed(self, limit: int = 60):
+        """Terms listed by the most published monographs, with how many (``drugs``)."""
+        return (
+            self.in_published()
+            .values("term")
+            .annotate(drugs=models.Count("drug", distinct=True))
+            .order_by("-drugs", "term")[:limit]
+        )
+
+
 @reversion.register()
 class SideEffect(models.Model):
     # Indexed by Meta.indexes, together with severity.
@@ -401,6 +489,8 @@ class SideEffect(models.Model):
         help_text="On the last of a sentence list: the text that closes it.",
     )
     position = models.PositiveIntegerField(default=0)
+
+    objects = SideEffectQuerySet.as_manager()
 
     class Meta:
         ordering = ["drug", "position", "id"]
@@ -503,3 +593,50 @@ class Ingredient(models.Model):
     def page(self) -> Drug | None:
         """Its own monograph, if readers can see it."""
         return self.drug if self.drug is not None and self.drug.is_published else None
+
+
+class AuditEvent(models.Model):
+    """One thing someone did that a publisher of medical information must be able to show:
+    signing in and out, lockouts, second factors enrolled or reset, and (later) workflow
+    steps, restores and imports. Written by ``monographs.audit.record``, never edited."""
+
+    class Action(models.TextChoices):
+        SIGN_IN = "sign_in", "Signed in"
+        SIGN_OUT = "sign_out", "Signed out"
+        SESSION_ENDED = "session_ended", "Session ended"
+        LOCKED_OUT = "locked_out", "Locked out after failed sign-ins"
+        DEVICE_ENROLLED = "device_enrolled", "Second factor enrolled"
+        DEVICE_RESET = "device_reset", "Second factor reset"
+
+    when = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        help_text="Who did it (or, for a reset, who made it).",
+    )
+    # Kept as text too: an account can be deleted, and a lockout may name no account.
+    username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=32, choices=Action)
+    drug = models.ForeignKey(
+        Drug, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    # The monograph's title at the time, still there once the monograph is deleted.
+    drug_label = models.CharField(max_length=255, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-when", "-id"]
+        indexes = [
+            models.Index(fields=["user", "when"], name="audit_user_when_idx"),
+            models.Index(fields=["action", "when"], name="audit_action_when_idx"),
+            models.Index(fields=["drug", "when"], name="audit_drug_when_idx"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.username or "someone"
+        what = f" – {self.drug_label}" if self.drug_label else ""
+        return f"{self.get_action_display()}: {who}{what}"

@@ -6,12 +6,16 @@ bulk inserts), so whoever changes them calls :func:`reindex` afterwards.
 """
 
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models.signals import post_save
 from modelsearch.backends import get_search_backend, get_search_backends
 from modelsearch.index import insert_or_update_object
 from modelsearch.signal_handlers import post_save_signal_handler
+
+from .paging import CountedPaginator, UncountedPaginator
 
 
 def backend_name() -> str:
@@ -81,3 +85,76 @@ def matches(queryset, query: str):
 def autocomplete(queryset, prefix: str):
     """Drugs whose names start with what has been typed so far."""
     return queryset.autocomplete(prefix, operator="and")
+
+
+# Searches finding more monographs than this are listed by name, not ranked.
+RANKED_AT_MOST = 200
+
+# What a list of monographs reads of each: enough for a link and a line.
+LIST_FIELDS = ["title", "slug", "generic_name", "brand_names", "reviewed_on", "updated"]
+
+
+@dataclass
+class FoundDrugs:
+    """Published monographs matching a drug filter (and its search words), in order.
+
+    ``drugs`` is what a page lists; ``paginator()`` pages it, counting only
+    what needs counting: a search knows its hits up to :data:`RANKED_AT_MOST`
+    and, past that, lists them in order without a total.
+    """
+
+    drugs: object
+    ranked: bool = False
+    hits: int | None = None
+    first_keys: list = field(default_factory=list)
+    listed: object = None
+
+    def paginator(self, per_page: int, orphans: int = 0):
+        if self.hits is None:
+            return Paginator(self.drugs, per_page, orphans=orphans)
+        if self.hits > RANKED_AT_MOST:
+            return UncountedPaginator(
+                self.drugs,
+                per_page,
+                more_than=RANKED_AT_MOST,
+                first_keys=self.first_keys,
+                by_key=self.listed,
+            )
+        return CountedPaginator(self.drugs, per_page, count=self.hits, orphans=orphans)
+
+
+def find_drugs(filterset) -> FoundDrugs:
+    """The drug list's one query layer, for its page and the API alike.
+
+    ``filterset`` is a bound :class:`monographs.filters.DrugFilter` (or a
+    subclass) over published drugs; its search words go through the index.
+    """
+    drugs = filterset.qs.only(*LIST_FIELDS)
+    cleaned = filterset.cleaned
+    sort = cleaned.get("sort")
+    order = {"updated": ["-updated", "title"]}.get(sort, ["title"])
+    if not cleaned.get("q"):
+        return FoundDrugs(drugs.order_by(*order))
+    model = drugs.model
+    if filterset.filters_beyond_search:
+        # Filters the index cannot apply (joins, expressions) stay outside it.
+        matching = matches(model.objects.all(), cleaned["q"]).values("pk")
+        found = drugs.filter(pk__in=matching).order_by(*order)
+    else:
+        found = matches(drugs, cleaned["q"]).order_by(*order)
+    # Ranking scores every match and counting reads every match, so only
+    # the first matches are read, in page order, up to one past the cap.
+    # Up to the cap they are counted and ranked; past it, a word found in
+    # most monographs is listed in order without a total, and the page says so.
+    first_keys = list(found.values_list("pk", flat=True)[: RANKED_AT_MOST + 1])
+    listed = drugs.order_by(*order)
+    if sort or len(first_keys) > RANKED_AT_MOST:
+        return FoundDrugs(found, hits=len(first_keys), first_keys=first_keys, listed=listed)
+    ranking = model.objects.filter(pk__in=first_keys).only(*LIST_FIELDS)
+    return FoundDrugs(
+        search(ranking, cleaned["q"]),
+        ranked=True,
+        hits=len(first_keys),
+        first_keys=first_keys,
+        listed=listed,
+    )

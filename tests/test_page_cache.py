@@ -26,6 +26,8 @@ from tests.factories import edit_published, make_drug
 from tests.htmlforms import add_inline_form
 from tests.redis_helpers import redis_url_for_tests, remove_keys, skip_unless_redis
 
+from .factories import staff_login
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -106,6 +108,15 @@ PUBLIC_PAGES = [
     "/compare/?drugs=cachamine,other",
     "/sitemap.xml",
     "/feed/",
+    "/drugs/cachamine.fhir.json",
+    "/fhir/MedicationKnowledge/cachamine",
+    "/fhir/CodeSystem/side-effect-frequency",
+    "/api/",
+    "/api/openapi.json",
+    "/api/drugs/",
+    "/api/drugs/?q=cachamine&page_size=1",
+    "/api/drugs/cachamine/",
+    "/api/side-effects/?q=effect+1",
 ]
 
 
@@ -155,6 +166,16 @@ def test_query_strings_and_hosts_are_stored_apart(page_cache, drug, client):
     feed = page(client, "/feed/")
     other_host = page(client, "/feed/", HTTP_HOST="localhost")
     assert "http://testserver/" in feed and "http://localhost/" in other_host
+
+
+def test_an_api_answer_changes_with_the_monograph(
+    page_cache, drug, client, django_capture_on_commit_callbacks
+):
+    page(client, "/api/drugs/cachamine/")
+    with changes(django_capture_on_commit_callbacks):
+        drug.generic_name = "Cachaminum"
+        drug.save()
+    assert '"generic_name":"Cachaminum"' in page(client, "/api/drugs/cachamine/")
 
 
 def test_saving_a_drug_shows_on_the_next_request(
@@ -282,7 +303,7 @@ class TestAdminEdits:
     @pytest.fixture
     def editing(self, page_cache, drug, client, editor, django_capture_on_commit_callbacks):
         editor_client = type(client)()
-        editor_client.force_login(editor)
+        staff_login(editor_client, editor)
 
         def submit(edit):
             # A published monograph is edited in its working draft; the page
@@ -318,7 +339,7 @@ class TestAdminEdits:
 def test_staff_and_session_holders_bypass_the_cache(page_cache, drug, client, editor):
     page(client, "/drugs/cachamine/")
     assert client.get("/drugs/cachamine/")["X-Page-Cache"] == "hit"
-    client.force_login(editor)
+    staff_login(client, editor)
     response = client.get("/drugs/cachamine/")
     assert "X-Page-Cache" not in response
     # Staff preview drafts; such a page must never reach a reader.

@@ -292,13 +292,13 @@ def test_search_results_can_be_sorted(db, client, sort):
 
 
 def test_a_search_matching_more_than_can_be_ranked_is_listed_a_to_z(db, client, monkeypatch):
-    from monographs import search, views
+    from monographs import search
 
     for title in ["Gammamine", "Alphamine", "Betamine"]:
         drug = make_drug(title, side_effects=0)
         add_effect(drug, "Nausea")
         search.reindex(drug)
-    monkeypatch.setattr(views, "RANKED_AT_MOST", 2)
+    monkeypatch.setattr(search, "RANKED_AT_MOST", 2)
     response = client.get("/drugs/", {"q": "nausea"})
     assert [d.title for d in response.context["drug_list"]] == [
         "Alphamine",
@@ -306,7 +306,7 @@ def test_a_search_matching_more_than_can_be_ranked_is_listed_a_to_z(db, client, 
         "Gammamine",
     ]
     assert "listed A–Z rather than by relevance" in response.content.decode()
-    monkeypatch.setattr(views, "RANKED_AT_MOST", 3)
+    monkeypatch.setattr(search, "RANKED_AT_MOST", 3)
     ranked = client.get("/drugs/", {"q": "nausea"})
     assert ranked.context["ranked"] is True
     assert "rather than by relevance" not in ranked.content.decode()
@@ -314,7 +314,7 @@ def test_a_search_matching_more_than_can_be_ranked_is_listed_a_to_z(db, client, 
 
 
 def test_a_search_too_common_to_rank_pages_without_counting_every_match(db, client, monkeypatch):
-    from monographs import views
+    from monographs import search, views
 
     for title in ["Gammamine", "Alphamine", "Betamine", "Deltamine", "Epsilamine"]:
         drug = make_drug(title, side_effects=0)
@@ -323,7 +323,7 @@ def test_a_search_too_common_to_rank_pages_without_counting_every_match(db, clie
     draft = make_drug("Aadraftamine", status=Status.DRAFT, side_effects=0)
     add_effect(draft, "Nausea")
     search.reindex(draft)
-    monkeypatch.setattr(views, "RANKED_AT_MOST", 2)
+    monkeypatch.setattr(search, "RANKED_AT_MOST", 2)
     monkeypatch.setattr(views.DrugListView, "paginate_by", 2)
 
     def page(number):

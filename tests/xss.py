@@ -132,12 +132,12 @@ class AdminEntry:
         from django.contrib.auth import get_user_model
         from django.test import Client
 
+        from tests.factories import staff_login
+
         user, _ = get_user_model().objects.get_or_create(
             username="second-reviewer", defaults={"is_staff": True, "is_superuser": True}
         )
-        client = Client()
-        client.force_login(user)
-        return client
+        return staff_login(Client(), user)
 
 
 def dangerous_url(value: str) -> bool:

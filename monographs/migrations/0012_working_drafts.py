@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monographs', '0010_history_uses_new_drug_field_names'),
+        ('monographs', '0011_audit_log'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
