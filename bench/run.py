@@ -408,7 +408,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
         folder = Path(tmp)
         env["DJANGO_STATIC_ROOT"] = str(folder / "static")
-        env["DJANGO_PAGE_CACHE_GENERATION_FILE"] = str(folder / "page-generation")
+        env["DJANGO_PAGE_CACHE_TOKEN_DIR"] = str(folder / "page-tokens")
         manage({**env, "DATABASE_URL": f"sqlite:///{folder / 'unused.sqlite3'}"},
                "collectstatic", "--noinput")  # fmt: skip
         for dataset in args.datasets.split(","):

@@ -19,6 +19,7 @@ from .forms import EditorImageForm
 from .markdown import render as render_markdown
 from .models import Drug, SideEffect
 from .paging import CountedPaginator, UncountedPaginator
+from .signals import shows
 
 
 class PublishedDrugMixin:
@@ -119,6 +120,10 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
             staff=self.request.user.is_staff, severity_counts=bool(self.request.GET)
         )
 
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        return shows_monograph(response, self.object)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         data = structured_data(self.object, self.request)
@@ -128,6 +133,18 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
             address=data["url"],  # the canonical and printed address
         )
         return context
+
+
+def shows_monograph(response, drug: Drug):
+    """A monograph's page or data shows it and the monographs its ingredients link to.
+
+    An ingredient without a monograph of its own gets a link once one is
+    published: the page then changes with any monograph's publication.
+    """
+    ingredients = drug.ingredient_list
+    linked = [i.drug_id for i in ingredients if i.drug_id is not None]
+    unlinked = any(i.drug_id is None for i in ingredients)
+    return shows(response, drug_ids=[drug.pk, *linked], listings=unlinked)
 
 
 @functools.cache
@@ -201,7 +218,8 @@ def drug_json(request, slug):
         ],
         "faqs": [{"question": f.question, "answer": f.answer} for f in drug.faqs.all()],
     }
-    return JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    return shows_monograph(response, drug)
 
 
 def suggest(request):
@@ -261,6 +279,15 @@ class CompareView(TemplateView):
 
     template_name = "monographs/compare.html"
     limits = (2, 4)
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        context = response.context_data
+        if "drugs" not in context:  # an address that names too few or too many
+            return shows(response, drug_ids=[])
+        # One not published yet would be compared once it is.
+        missing = len(context["drugs"]) < len(context["slugs"])
+        return shows(response, drug_ids=[d.pk for d in context["drugs"]], listings=missing)
 
     def get_context_data(self, **kwargs):
         slugs = [s for s in self.request.GET.get("drugs", "").replace(" ", "").split(",") if s]
