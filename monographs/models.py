@@ -473,3 +473,20 @@ class Ingredient(models.Model):
     def page(self) -> Drug | None:
         """Its own monograph, if readers can see it."""
         return self.drug if self.drug is not None and self.drug.is_published else None
+
+
+class SideEffectTermCount(models.Model):
+    """How many published monographs list each side effect: the lookup's start page.
+
+    Kept on write (monographs/term_counts.py), so that the most listed side
+    effects are read from a few rows, whatever the number of listings.
+    """
+
+    term = models.CharField(max_length=255, primary_key=True)
+    drugs = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["-drugs", "term"], name="termcount_most_listed_idx")]
+
+    def __str__(self):
+        return f"{self.term}: {self.drugs}"

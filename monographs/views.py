@@ -4,7 +4,6 @@ import json
 from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
@@ -17,7 +16,7 @@ from .choices import Frequency, SectionKind, Severity, Status
 from .filters import LETTERS, DrugFilter, SideEffectLookupFilter
 from .forms import EditorImageForm
 from .markdown import render as render_markdown
-from .models import Drug, SideEffect
+from .models import Drug, SideEffect, SideEffectTermCount
 from .paging import CountedPaginator, UncountedPaginator
 from .signals import shows
 
@@ -264,13 +263,9 @@ class SideEffectLookupView(TemplateView):
             page = paginator.get_page(self.request.GET.get("page"))
             context.update(matches=page.object_list, page_obj=page)
         else:
-            # Read from the lookup's index alone: every listing is counted.
-            context["most_listed"] = (
-                SideEffect.objects.filter(drug__status=Status.PUBLISHED)
-                .values("term")
-                .annotate(drugs=Count("drug", distinct=True))
-                .order_by("-drugs", "term")[:60]
-            )
+            # Kept as listings change (monographs/term_counts.py): a few rows at any size.
+            most_listed = SideEffectTermCount.objects.order_by("-drugs", "term")
+            context["most_listed"] = most_listed.values("term", "drugs")[:60]
         return super().get_context_data(**context, **kwargs)
 
 

@@ -83,7 +83,7 @@ CACHEABLE_VIEWS = frozenset(
         "monographs:compare",
         "monographs:feed",
         "django.contrib.sitemaps.views.index",
-        "django.contrib.sitemaps.views.sitemap",
+        "sitemap_section",
     }
 )
 

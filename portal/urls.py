@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps.views import index as sitemap_index
 from django.urls import include, path
 from django.views.static import serve
 
-from monographs.sitemaps import DrugSitemap
+from monographs import sitemaps
 from monographs.views import EditorImageUploadView, MarkdownPreviewView
 
 # markdownx ships its views without any login check and with a lax upload form;
@@ -25,12 +25,14 @@ markdownx_urls = [
 ]
 
 urlpatterns = [
+    # An index of sitemaps of at most 10,000 addresses each (monographs/sitemaps.py).
     path(
         "sitemap.xml",
-        sitemap,
-        {"sitemaps": {"drugs": DrugSitemap}},
-        name="django.contrib.sitemaps.views.sitemap",
+        sitemap_index,
+        {"sitemaps": sitemaps.SITEMAPS, "sitemap_url_name": "sitemap_section"},
+        name="django.contrib.sitemaps.views.index",
     ),
+    path("sitemap-<section>.xml", sitemaps.section, name="sitemap_section"),
     path("admin/", admin.site.urls),
     path("markdownx/", include(markdownx_urls)),
     path("", include("monographs.urls")),

@@ -106,6 +106,7 @@ PUBLIC_PAGES = [
     "/side-effects/?q=effect+1",
     "/compare/?drugs=cachamine,other",
     "/sitemap.xml",
+    "/sitemap-drugs.xml",
     "/feed/",
 ]
 

@@ -26,6 +26,7 @@ LISTINGS = [
     "/side-effects/",
     "/side-effects/?q=effect+1",
     "/sitemap.xml",
+    "/sitemap-drugs.xml",
     "/feed/",
 ]
 UNRELATED = [B, "/drugs/betamine.json", "/compare/?drugs=betamine,gammamine"]

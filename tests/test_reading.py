@@ -244,7 +244,7 @@ def test_json_sitemap_and_feed_carry_published_monographs_only(db, client):
     data = client.get(reverse("monographs:drug_json", args=[published.slug])).json()
     assert data["title"] == "Alphamine" and data["side_effects"][0]["severity"] == "mild"
     assert client.get(reverse("monographs:drug_json", args=[draft.slug])).status_code == 404
-    sitemap = client.get("/sitemap.xml").content.decode()
+    sitemap = client.get("/sitemap-drugs.xml").content.decode()
     feed = client.get(reverse("monographs:feed")).content.decode()
     for document in (sitemap, feed):
         assert "/drugs/alphamine/" in document and "draftamine" not in document
