@@ -5,7 +5,8 @@ class MonographsConfig(AppConfig):
     name = "monographs"
 
     def ready(self):
-        from . import cache, pages
+        from . import cache, pages, search
 
         cache.connect_signals()
         pages.connect_signals()
+        search.connect_signals()
