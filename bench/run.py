@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 CORPUS = ROOT / "tests" / "data" / "corpus"
 SEARCH_WORD = "nausea"  # listed by most monographs
+MISSPELT_WORD = "nausae"  # corrected to "nausea" (letters swapped)
+SUGGEST_PREFIX = "synth"  # the start of every synthetic title
 
 TARGETS = {
     "monograph_uncached": 0.5,  # × bare throughput, at least
@@ -231,6 +233,8 @@ def measure(dataset: str, env: dict, folder: Path, args) -> dict:
     pages = {
         "list": "/drugs/",
         "search": f"/drugs/?q={SEARCH_WORD}",
+        "misspelt search": f"/drugs/?q={MISSPELT_WORD}",
+        "suggestions": f"/search/suggest/?q={SUGGEST_PREFIX}",
         "lookup": f"/side-effects/?q={facts['lookup_term'].replace(' ', '+')}",
     }
     results = {"facts": facts}
