@@ -86,7 +86,7 @@ def main() -> None:
             [sys.executable, __file__, "--child", "--runs", str(args.runs)],
             env=env,
             check=True,
-            capture_output=True,
+            stdout=subprocess.PIPE,
             text=True,
         ).stdout
         results[size] = dict(line.split("\t") for line in out.strip().splitlines())

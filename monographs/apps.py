@@ -5,8 +5,8 @@ class MonographsConfig(AppConfig):
     name = "monographs"
 
     def ready(self):
-        from . import cache, pages, search
+        from . import monograph_body, search, signals
 
-        cache.connect_signals()
-        pages.connect_signals()
+        signals.connect_content_hooks()
+        monograph_body.connect_signals()
         search.connect_signals()

@@ -637,6 +637,11 @@ def saves_not_indexed(model):
 
 
 def update_statistics() -> None:
-    """Let the database's planner see the tables as they now are (ANALYZE), after a bulk load."""
+    """Let the database's planner see the tables as they now are (ANALYZE), after a bulk load.
+
+    Without them SQLite reads a search the wrong way round, trying the whole
+    index against each monograph, which costs more the more drugs there are
+    (docs/PERFORMANCE.md, "Measured by hand").
+    """
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

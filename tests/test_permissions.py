@@ -115,7 +115,7 @@ def recover_url(w):
 
 
 def loaded(drug):
-    return lambda w: {"loaded_version": Drug.objects.get(pk=getattr(w, drug).pk).version}
+    return lambda w: {"opened_at_edit": Drug.objects.get(pk=getattr(w, drug).pk).edit_count}
 
 
 def step(label, name, drug):

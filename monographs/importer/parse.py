@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from markdown_it import MarkdownIt
 
 from ..choices import Frequency, SectionKind, Severity, Status
-from .tiers import classify, hint, is_hint, is_tier
+from .tiers import classify, export_label, is_export_label, is_tier
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_TITLE = 500
@@ -62,6 +62,7 @@ class ParsedSection:
 
 @dataclass
 class ParsedSideEffect:
+    # The fields of choices.SIDE_EFFECT_FIELDS and SIDE_EFFECT_LIST_FIELDS, in their order.
     name: str
     detail: str = ""
     severity: int = Severity.MILD
@@ -428,8 +429,8 @@ def _structure_side_effects(
         leftovers: list[str] = []
         listed: list[ParsedSideEffect] = []
         labelled = False
-        hint = is_hint(_plain(lead))
-        label = "" if hint else _plain(lead)
+        lead_is_export_label = is_export_label(_plain(lead))
+        label = "" if lead_is_export_label else _plain(lead)
         for item in block.items:
             text = _item_text(item)
             result = _labelled_terms(text, lead, ingredients)
@@ -450,7 +451,7 @@ def _structure_side_effects(
         # A lead-in stays in the text unless its list's own items carry it
         # (a tier's bullets, or organ-system lists under it).
         carried = listed and all(e.tier_label == label for e in listed)
-        if lead and not hint and not (carried and label):
+        if lead and not lead_is_export_label and not (carried and label):
             kept.append(lead)
             for effect in listed:
                 if effect.tier_label == label:
@@ -796,7 +797,7 @@ def _side_effect_lists(effects: list[ParsedSideEffect]) -> list[str]:
         # labelled sentence list ("**Common:** a, b") carries its own.
         lead = first.tier_label if (first.body_system or not first.written_inline) else ""
         if _read_back(first, lead) != (first.severity, first.frequency):
-            lead = hint(first.severity, first.frequency)
+            lead = export_label(first.severity, first.frequency)
         if first.written_inline:
             label = f"{first.body_system}:" if first.body_system else first.tier_label
             terms = "".join(
