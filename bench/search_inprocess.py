@@ -44,6 +44,7 @@ def measure(runs: int) -> dict:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     os.environ["DJANGO_PAGE_CACHE"] = "0"
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
     sys.path.insert(0, str(ROOT))
     django.setup()
     from django.test import Client

@@ -521,11 +521,6 @@ class SearchEntry(models.Model):
     drug = models.OneToOneField(
         Drug, on_delete=models.CASCADE, primary_key=True, related_name="search_entry"
     )
-    names = models.TextField(blank=True, help_text="Title and generic name.")
-    other_names = models.TextField(blank=True, help_text="Brand names and ingredients.")
-    effects = models.TextField(blank=True, help_text="Side-effect names.")
-    uses = models.TextField(blank=True, help_text="What it is used for.")
-    text = models.TextField(blank=True, help_text="Everything else it says.")
     # A query naming the medicine exactly is compared with these.
     title_key = models.CharField(max_length=500, db_index=True)
     generic_key = models.CharField(max_length=255, db_index=True)
@@ -533,6 +528,12 @@ class SearchEntry(models.Model):
         default=1, help_text="Its number of ingredients: a combination ranks after a single one."
     )
     indexed_at = models.DateTimeField(auto_now=True, db_index=True)
+    # The words last: a row's small fields are read without walking its long text.
+    names = models.TextField(blank=True, help_text="Title and generic name.")
+    other_names = models.TextField(blank=True, help_text="Brand names and ingredients.")
+    effects = models.TextField(blank=True, help_text="Side-effect names.")
+    uses = models.TextField(blank=True, help_text="What it is used for.")
+    text = models.TextField(blank=True, help_text="Everything else it says.")
 
     class Meta:
         verbose_name_plural = "search entries"

@@ -193,6 +193,19 @@ def _named(query: Query, condition: str):
     return f"({sql})", [f"% {word}%" for word in query.name_words]
 
 
+def _forms(query: Query, position: int) -> tuple[list[str], bool]:
+    """A name word's forms to match, and whether as prefixes (the last word's).
+
+    As prefixes, a form that another one starts ("nausea" for "nauseas") covers it.
+    """
+    word = query.name_words[position]
+    prefix = query.last_is_prefix and position == len(query.name_words) - 1 and len(word) >= 3
+    forms = variants(word)
+    if prefix:
+        forms = [f for f in forms if not any(f != o and f.startswith(o) for o in forms)]
+    return forms, prefix
+
+
 # --- The engines: the same question in FTS5 and in PostgreSQL's full text.
 
 
@@ -201,11 +214,10 @@ class SQLiteEngine:
 
     def match(self, query: Query, columns=None) -> str:
         groups = []
-        last = len(query.name_words) - 1
-        for position, word in enumerate(query.name_words):
-            prefix = query.last_is_prefix and position == last and len(word) >= 3
-            forms = [f'"{form}"' + ("*" if prefix else "") for form in variants(word)]
-            groups.append("(" + " OR ".join(forms) + ")")
+        for position in range(len(query.name_words)):
+            forms, prefix = _forms(query, position)
+            quoted = [f'"{form}"' + ("*" if prefix else "") for form in forms]
+            groups.append("(" + " OR ".join(quoted) + ")")
         expression = " AND ".join(groups)
         if columns:
             return "{" + " ".join(columns) + "} : (" + expression + ")"
@@ -251,11 +263,10 @@ class PostgresEngine:
         if columns:
             weights = "".join({"names": "A", "other_names": "B"}[c] for c in columns)
         groups = []
-        last = len(query.name_words) - 1
-        for position, word in enumerate(query.name_words):
-            prefix = query.last_is_prefix and position == last and len(word) >= 3
+        for position in range(len(query.name_words)):
+            forms, prefix = _forms(query, position)
             suffix = (":*" if prefix else ":" if weights else "") + weights
-            groups.append("(" + " | ".join(f"'{form}'{suffix}" for form in variants(word)) + ")")
+            groups.append("(" + " | ".join(f"'{form}'{suffix}" for form in forms) + ")")
         return " & ".join(groups)
 
     def ranked(self, query: Query, scope_sql, scope_params, limit, offset, columns=None):
