@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 CORPUS = ROOT / "tests" / "data" / "corpus"
 SEARCH_WORD = "nausea"  # listed by most monographs
+MISSPELT_WORD = "nausae"  # corrected to "nausea" (letters swapped)
+SUGGEST_PREFIX = "synth"  # the start of every synthetic title
 
 TARGETS = {
     "uncached": 0.5,  # every reader page without the page cache, × bare throughput, at least
@@ -324,6 +326,8 @@ def measure(dataset: str, env: dict, folder: Path, args) -> dict:
         "monograph_uncached": monograph,
         "list": "/drugs/",
         "search": f"/drugs/?q={SEARCH_WORD}",
+        "misspelt search": f"/drugs/?q={MISSPELT_WORD}",
+        "suggestions": f"/search/suggest/?q={SUGGEST_PREFIX}",
         "lookup": f"/side-effects/?q={facts['lookup_term'].replace(' ', '+')}",
         "compare": f"/compare/?drugs={','.join(facts['compare'])}",
         "home": "/",

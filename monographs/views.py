@@ -4,20 +4,20 @@ import json
 from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from markdownx.views import ImageUploadView
 
-from . import monograph_body, search, terms
+from . import monograph_body, search
 from .choices import Frequency, SectionKind, Severity, Status
 from .filters import LETTERS, DrugFilter, SideEffectLookupFilter
 from .forms import EditorImageForm
 from .markdown import render as render_markdown
 from .models import Drug, SideEffect, SideEffectTermCount
-from .paging import CountedPaginator, UncountedPaginator
+from .paging import CountedPaginator
 from .signals import shows
 
 
@@ -49,63 +49,54 @@ class HomeView(TemplateView):
 LIST_FIELDS = ["title", "slug", "generic_name", "updated"]
 
 
-# Searches finding more monographs than this are listed by name, not ranked.
-RANKED_AT_MOST = 200
+def refuses_nul(view):
+    """A NUL character in the query string is no query: 400, never a database error."""
+
+    @functools.wraps(view)
+    def checked(request, *args, **kwargs):
+        if any("\x00" in value for values in request.GET.lists() for value in values[1]):
+            return HttpResponseBadRequest("The address holds a NUL character.")
+        return view(request, *args, **kwargs)
+
+    return checked
 
 
-class DrugListView(PublishedDrugMixin, ListView):
+class RefusesNulMixin:
+    @classmethod
+    def as_view(cls, **initkwargs):
+        return refuses_nul(super().as_view(**initkwargs))
+
+
+class DrugListView(RefusesNulMixin, PublishedDrugMixin, ListView):
     """A–Z, filters and ranked full-text search, in one GET form."""
 
+    template_name = "monographs/drug_list.html"
+    context_object_name = "drug_list"
     paginate_by = 50
 
     def get_queryset(self):
         self.filterset = DrugFilter(self.request.GET or None, queryset=super().get_queryset())
         drugs = self.filterset.qs.only(*LIST_FIELDS)
         cleaned = self.filterset.cleaned
-        sort = cleaned.get("sort")
-        order = {"updated": ["-updated", "title"]}.get(sort, ["title"])
-        self.ranked = False
-        self.hits = None  # counted by the paginator, unless a search counts them here
+        order = {"updated": ["-updated", "title"], "name": ["title"]}.get(cleaned.get("sort"))
+        self.results = None
         if not cleaned.get("q"):
-            return drugs.order_by(*order)
-        if self.filterset.filters_beyond_search:
-            # Filters the index cannot apply (joins, expressions) stay outside it.
-            matching = search.matches(Drug.objects.all(), cleaned["q"]).values("pk")
-            found = drugs.filter(pk__in=matching).order_by(*order)
-        else:
-            found = search.matches(drugs, cleaned["q"]).order_by(*order)
-        # Ranking scores every match and counting reads every match, so only
-        # the first matches are read, in page order, up to one past the cap.
-        # Up to the cap they are counted and ranked; past it, a word found in
-        # most monographs is listed in order without a total, and the page says so.
-        self.first_keys = list(found.values_list("pk", flat=True)[: RANKED_AT_MOST + 1])
-        self.hits = len(self.first_keys)
-        self.listed = drugs.order_by(*order)
-        if sort or self.hits > RANKED_AT_MOST:
-            return found
-        self.ranked = True
-        ranking = Drug.objects.filter(pk__in=self.first_keys).only(*LIST_FIELDS)
-        return search.search(ranking, cleaned["q"])
-
-    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True):
-        if self.hits is None:
-            return super().get_paginator(queryset, per_page, orphans, allow_empty_first_page)
-        if self.hits > RANKED_AT_MOST:
-            return UncountedPaginator(
-                queryset,
-                per_page,
-                more_than=RANKED_AT_MOST,
-                first_keys=self.first_keys,
-                by_key=self.listed,
-            )
-        return CountedPaginator(queryset, per_page, count=self.hits, orphans=orphans)
+            return drugs.order_by(*(order or ["title"]))
+        self.results = drugs.search(
+            cleaned["q"],
+            order=order,
+            correct=self.request.GET.get("as_typed") != "1",
+            first=self.paginate_by,
+        )
+        return self.results.drugs
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             filter=self.filterset,
             letters=LETTERS,
             query=self.filterset.cleaned.get("q", ""),
-            ranked=self.ranked,
+            results=self.results,
+            ranked=self.results is not None and not self.filterset.cleaned.get("sort"),
             **kwargs,
         )
 
@@ -221,18 +212,19 @@ def drug_json(request, slug):
     return shows_monograph(response, drug)
 
 
+@refuses_nul
 def suggest(request):
-    """Titles for the search box's suggestions, as JSON; the plain form works without it."""
+    """Names for the search box's suggestions, as JSON; the plain form works without it."""
     query = request.GET.get("q", "").strip()[:100]
     if len(query) < 2:
         return JsonResponse({"results": []})
-    drugs = search.autocomplete(Drug.objects.published().only("title", "slug"), query)[:8]
+    drugs = Drug.objects.published().only("title", "slug").suggest(query)
     return JsonResponse(
         {"results": [{"title": d.title, "url": d.get_absolute_url()} for d in drugs]}
     )
 
 
-class SideEffectLookupView(TemplateView):
+class SideEffectLookupView(RefusesNulMixin, TemplateView):
     """Which published drugs list a side effect, at what severity and frequency."""
 
     template_name = "monographs/sideeffect_lookup.html"
@@ -243,14 +235,15 @@ class SideEffectLookupView(TemplateView):
             self.request.GET or None, queryset=SideEffect.objects.all()
         )
         query = filterset.form.cleaned_data.get("q", "") if filterset.is_valid() else ""
-        context = {"filter": filterset, "query": query, "term": terms.normalise(query)}
+        found = search.side_effect_terms(query)
+        context = {"filter": filterset, "query": query, "term": found.term, "found": found}
         if query:
-            every = filterset.filter_queryset(SideEffect.objects.filter(term=context["term"]))
+            every = filterset.filter_queryset(SideEffect.objects.filter(term__in=found.terms))
             matches = (
                 every.filter(drug__status=Status.PUBLISHED)
                 .select_related("drug")
                 .only("name", "detail", "severity", "frequency", "drug__title", "drug__slug")
-                .order_by("-severity", "drug__title", "position")
+                .best_match_first(found.terms)
             )
             # Counted as every listing less those in unpublished monographs: both
             # from the index, not by looking up the monograph of each listing.
@@ -269,7 +262,7 @@ class SideEffectLookupView(TemplateView):
         return super().get_context_data(**context, **kwargs)
 
 
-class CompareView(TemplateView):
+class CompareView(RefusesNulMixin, TemplateView):
     """Two to four monographs side by side."""
 
     template_name = "monographs/compare.html"
@@ -278,27 +271,41 @@ class CompareView(TemplateView):
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         context = response.context_data
-        if "drugs" not in context:  # an address that names too few or too many
+        if "chosen" not in context:  # an address that names too few or too many
             return shows(response, drug_ids=[])
-        # One not published yet would be compared once it is.
-        missing = len(context["drugs"]) < len(context["slugs"])
-        return shows(response, drug_ids=[d.pk for d in context["drugs"]], listings=missing)
+        # A name other than a page address is matched by searching every monograph
+        # (and one matching none may match one published later): any change may
+        # move it. Page addresses name their monographs alone.
+        by_address = all(
+            named.drug is not None and named.drug.slug == named.typed.strip().lower()
+            for named in context["chosen"]
+        )
+        drug_ids = [d.pk for d in context["drugs"]]
+        return shows(response, drug_ids=drug_ids, listings=not by_address)
 
     def get_context_data(self, **kwargs):
-        slugs = [s for s in self.request.GET.get("drugs", "").replace(" ", "").split(",") if s]
-        slugs = list(dict.fromkeys(slugs))
-        context = {"slugs": slugs, "limits": self.limits}
-        if len(slugs) == 1:
+        names = [n.strip() for n in self.request.GET.getlist("drug") if n.strip()]
+        # Older links list page addresses: ?drugs=ibuprofen,paracetamol
+        names += [n.strip() for n in self.request.GET.get("drugs", "").split(",") if n.strip()]
+        names = list(dict.fromkeys(names))[:10]
+        context = {"names": names, "limits": self.limits, "fields": range(self.limits[1])}
+        if len(names) == 1:
             context["error"] = "Add one to three more medicines to compare with it."
-            return super().get_context_data(**context, **kwargs)
-        if not self.limits[0] <= len(slugs) <= self.limits[1]:
+        elif names and not self.limits[0] <= len(names) <= self.limits[1]:
             context["error"] = "Choose between two and four medicines to compare."
+        if not names or "error" in context:
+            context["inputs"] = (names + [""] * self.limits[1])[: self.limits[1]]
             return super().get_context_data(**context, **kwargs)
-        found = {d.slug: d for d in Drug.objects.published().for_detail().filter(slug__in=slugs)}
-        drugs = [found[slug] for slug in slugs if slug in found]
-        missing = [slug for slug in slugs if slug not in found]
-        if missing:
-            context["error"] = "No published monograph at: " + ", ".join(missing)
+        published = Drug.objects.published()
+        chosen = search.name_medicines(published.only("title", "slug"), names)
+        context["inputs"] = [c.drug.title if c.drug else c.typed for c in chosen]
+        context["inputs"] += [""] * (self.limits[1] - len(chosen))
+        context["chosen"] = chosen
+        pks = list(dict.fromkeys(c.drug.pk for c in chosen if c.drug))
+        found = published.for_detail().in_bulk(pks)
+        drugs = [found[pk] for pk in pks if pk in found]
+        if any(c.drug is None for c in chosen):
+            context["error"] = "Some names match no published monograph; see below."
         kinds = [k for k in SectionKind if k not in (SectionKind.OTHER, SectionKind.DISCLAIMER)]
         context["drugs"] = drugs
         context["rows"] = [

@@ -147,6 +147,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # modelsearch's PostgreSQL full-text index needs the contrib app.
     INSTALLED_APPS.append("django.contrib.postgres")
 
+# The search index is the portal's own (monographs/search.py: FTS5 or PostgreSQL
+# full text, with column weights). Drug.search_fields still declares the same
+# document for modelsearch, whose Elasticsearch/OpenSearch backend is where the
+# index would move past one database; its database index is not kept meanwhile.
+MODELSEARCH_BACKENDS = {
+    "default": {"BACKEND": "modelsearch.backends.database", "AUTO_UPDATE": False},
+}
+
 # How long a review holds: "review due" is this many months after "reviewed on".
 MONOGRAPH_REVIEW_INTERVAL_MONTHS = int(os.environ.get("MONOGRAPH_REVIEW_INTERVAL_MONTHS", "36"))
 

@@ -25,7 +25,7 @@ def count_every_term(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monographs', '0010_history_uses_new_drug_field_names'),
+        ('monographs', '0011_search_entry'),
     ]
 
     operations = [
