@@ -31,13 +31,13 @@ class PublishedDrugMixin:
 
 
 class HomeView(TemplateView):
+    template_engine = "jinja2"  # portal/jinja2.py
     template_name = "monographs/home.html"
 
     def get_context_data(self, **kwargs):
         published = Drug.objects.published().only("title", "slug", "reviewed_on", "updated")
         return super().get_context_data(
             letters=LETTERS,
-            form=DrugFilter().form,
             recently_reviewed=published.filter(reviewed_on__isnull=False).order_by(
                 "-reviewed_on", "title"
             )[:6],
@@ -70,6 +70,7 @@ class RefusesNulMixin:
 class DrugListView(RefusesNulMixin, PublishedDrugMixin, ListView):
     """A–Z, filters and ranked full-text search, in one GET form."""
 
+    template_engine = "jinja2"  # portal/jinja2.py
     template_name = "monographs/drug_list.html"
     context_object_name = "drug_list"
     paginate_by = 50
@@ -227,6 +228,7 @@ def suggest(request):
 class SideEffectLookupView(RefusesNulMixin, TemplateView):
     """Which published drugs list a side effect, at what severity and frequency."""
 
+    template_engine = "jinja2"  # portal/jinja2.py
     template_name = "monographs/sideeffect_lookup.html"
     paginate_by = 50
 
@@ -265,6 +267,7 @@ class SideEffectLookupView(RefusesNulMixin, TemplateView):
 class CompareView(RefusesNulMixin, TemplateView):
     """Two to four monographs side by side."""
 
+    template_engine = "jinja2"  # portal/jinja2.py
     template_name = "monographs/compare.html"
     limits = (2, 4)
 

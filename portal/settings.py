@@ -122,6 +122,14 @@ TEMPLATES = [
             "builtins": ["monographs.templatetags.links"],
         },
     },
+    {
+        # The reader pages that list many things (portal/jinja2.py): views name it.
+        "NAME": "jinja2",
+        "BACKEND": "portal.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "portal.jinja2.environment"},
+    },
 ]
 
 DATABASES = {
