@@ -430,6 +430,16 @@ class SideEffect(models.Model):
     def severity_slug(self) -> str:
         return Severity(self.severity).slug
 
+    # get_severity_display() and get_frequency_display() hash the field's whole
+    # choices on each call; the lookup and compare write one a row.
+    @property
+    def severity_label(self) -> str:
+        return _SEVERITY_LABELS.get(self.severity, self.severity)
+
+    @property
+    def frequency_label(self) -> str:
+        return _FREQUENCY_LABELS.get(self.frequency, self.frequency)
+
     @property
     def display_name(self) -> str:
         """ "Pancreatitis (inflammation of the pancreas)"; a longer detail follows a colon."""
@@ -438,6 +448,10 @@ class SideEffect(models.Model):
         if len(self.detail) > 60:
             return f"{self.name}: {self.detail}"
         return f"{self.name} ({self.detail})"
+
+
+_SEVERITY_LABELS = dict(Severity.choices)
+_FREQUENCY_LABELS = dict(Frequency.choices)
 
 
 @reversion.register()

@@ -149,6 +149,12 @@ def _monograph_page_queryset(*, staff: bool, severity_counts: bool):
     return drugs.for_page(severity_counts=severity_counts)
 
 
+@functools.cache
+def _compared_queryset():
+    """What a comparison reads of each monograph, built once (as the monograph page's)."""
+    return Drug.objects.published().for_detail()
+
+
 def structured_data(drug: Drug, request) -> dict:
     """schema.org: a medical web page about a drug."""
     data = {
@@ -305,7 +311,7 @@ class CompareView(RefusesNulMixin, TemplateView):
         context["inputs"] += [""] * (self.limits[1] - len(chosen))
         context["chosen"] = chosen
         pks = list(dict.fromkeys(c.drug.pk for c in chosen if c.drug))
-        found = published.for_detail().in_bulk(pks)
+        found = _compared_queryset().in_bulk(pks)
         drugs = [found[pk] for pk in pks if pk in found]
         if any(c.drug is None for c in chosen):
             context["error"] = "Some names match no published monograph; see below."
