@@ -25,7 +25,9 @@ its names (:func:`connect_signals`).
 """
 
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -329,6 +331,57 @@ def backend_name() -> str:
 # --- Ranked results, a page at a time.
 
 
+class RankedKeys:
+    """The keys a ranked query answered, kept in the process while the index is unchanged.
+
+    A word in most monographs is scored by the engine for every match, which
+    costs in proportion to the matches however small the page. Like a search
+    engine's request cache, the answer (a page of keys and the total) is kept
+    for the same statement and read again once the index has changed — a newer
+    entry or another number of entries, the state the spelling vocabulary
+    follows (:func:`monographs.spelling.fingerprint`). Only keys are kept: the
+    page's drugs are still read through the caller's queryset, so a drug that
+    has left it since is never shown.
+    """
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self._lock = threading.Lock()
+        self._kept: OrderedDict = OrderedDict()
+
+    def rows(self, using: str, sql: str, params) -> list:
+        from .spelling import fingerprint
+
+        state = fingerprint(using)
+        key = (using, sql, tuple(params))
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] == state:
+                self._kept.move_to_end(key)
+                return kept[1]
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        with self._lock:
+            self._kept[key] = (state, rows)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return rows
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+ranked_keys = RankedKeys()
+
+
+def forget() -> None:
+    """Drop the kept ranked keys (tests that rebuild the database between them)."""
+    ranked_keys.clear()
+
+
 class Ranked(Sequence):
     """The drugs of a queryset matching a query, best first, read a page at a time.
 
@@ -358,9 +411,7 @@ class Ranked(Sequence):
         sql, params = engine(self.queryset.db).ranked(
             self.query, scope_sql, scope_params, stop - start, start, self.columns
         )
-        with connections[self.queryset.db].cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        rows = ranked_keys.rows(self.queryset.db, sql, params)
         ids = [row[0] for row in rows]
         if rows:
             self._total = rows[0][1]
@@ -462,14 +513,53 @@ def suggest(queryset, text: str, *, limit: int = 8) -> list:
     query = Query.parse(text)
     if not query:
         return []
-    columns = ("names", "other_names")
-    found = Ranked(queryset, query, columns=columns, first=limit)[:limit]
+    found = _suggested(queryset, query, limit)
     if found:
         return found
     fixed = spelling.correct(query.words, using=queryset.db)
     if not fixed:
         return []
-    return Ranked(queryset, query.replaced(fixed), columns=columns, first=limit)[:limit]
+    return _suggested(queryset, query.replaced(fixed), limit)
+
+
+def _suggested(queryset, query: Query, limit: int) -> list:
+    """The names starting with what was typed, then the names holding its words."""
+    found = _names_starting(queryset, query, limit)
+    if len(found) < limit:
+        columns = ("names", "other_names")
+        shown = {drug.pk for drug in found}
+        more = Ranked(queryset, query, columns=columns, first=limit)[: limit + len(found)]
+        found += [drug for drug in more if drug.pk not in shown][: limit - len(found)]
+    return found
+
+
+def _names_starting(queryset, query: Query, limit: int) -> list:
+    """The drugs whose title or generic name starts with the typed words, in key order.
+
+    A range of the ``title_key`` and ``generic_key`` indexes (``key >= 'synth'
+    AND key < 'syntі'``), read in order and stopped after a few rows: the cost
+    does not grow with the names sharing the start. An exact name sorts before
+    the longer ones it starts. Read a few more than asked, since the queryset
+    may leave some out (drafts); when it leaves out too many, fewer are returned
+    and the caller adds the full-text matches.
+    """
+    start = name_key(" ".join(query.words))
+    if not start:
+        return []
+    end = start[:-1] + chr(ord(start[-1]) + 1)
+    read = limit * 3
+    sql = (
+        "SELECT * FROM (SELECT drug_id, title_key FROM monographs_searchentry"
+        " WHERE title_key >= %s AND title_key < %s ORDER BY title_key LIMIT %s) AS t"
+        " UNION ALL SELECT * FROM (SELECT drug_id, generic_key FROM monographs_searchentry"
+        " WHERE generic_key >= %s AND generic_key < %s ORDER BY generic_key LIMIT %s) AS g"
+    )
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, [start, end, read, start, end, read])
+        rows = cursor.fetchall()
+    ids = list(dict.fromkeys(pk for pk, _ in sorted(rows, key=lambda row: (row[1], row[0]))))
+    by_id = queryset.in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id][:limit]
 
 
 @dataclass

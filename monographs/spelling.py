@@ -45,28 +45,37 @@ _lock = threading.Lock()
 _kept: dict[str, tuple] = {}
 
 
-def _fingerprint(using: str):
-    # COUNT(*), which both databases may answer from the smallest index.
+def fingerprint(using: str = "default"):
+    """The search index's state: its newest entry and its number of entries.
+
+    Asked as two subqueries, each answered from an index alone (the newest
+    from the end of ``indexed_at``'s, the count from the smallest): asked
+    together in one SELECT, SQLite reads every row of the table instead.
+    """
     with connections[using].cursor() as cursor:
-        cursor.execute("SELECT MAX(indexed_at), COUNT(*) FROM monographs_searchentry")
+        cursor.execute(
+            "SELECT (SELECT MAX(indexed_at) FROM monographs_searchentry),"
+            " (SELECT COUNT(*) FROM monographs_searchentry)"
+        )
         return tuple(cursor.fetchone())
 
 
 def vocabulary(using: str = "default") -> Vocabulary:
     """The current vocabulary, read again only when the index has changed."""
-    fingerprint = _fingerprint(using)
+    state = fingerprint(using)
     kept = _kept.get(using)
-    if kept is not None and kept[0] == fingerprint:
+    if kept is not None and kept[0] == state:
         return kept[1]
     with _lock:
         built = _build(using)
-        _kept[using] = (fingerprint, built)
+        _kept[using] = (state, built)
     return built
 
 
 def forget() -> None:
-    """Drop the kept vocabularies (tests that rebuild the database between them)."""
+    """Drop the kept vocabularies and ranked keys (tests that rebuild the database between them)."""
     _kept.clear()
+    search.forget()
 
 
 def _build(using: str) -> Vocabulary:
