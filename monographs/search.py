@@ -238,7 +238,7 @@ class SQLiteEngine:
             ) AS m JOIN monographs_searchentry e ON e.drug_id = m.drug_id
             WHERE e.drug_id IN ({scope_sql})
             ORDER BY (e.title_key IN (%s, %s)) * 2 + (e.generic_key IN (%s, %s)) DESC,
-                {named} DESC, {named} AND e.parts > 1, m.score / e.parts, e.drug_id
+                {named} DESC, {named} AND e.parts > 1, m.score / e.parts, e.title_key, e.drug_id
             LIMIT %s OFFSET %s"""
         params = [
             self.match(query, columns),
@@ -280,7 +280,8 @@ class PostgresEngine:
             WHERE e.document @@ q AND e.drug_id IN ({scope_sql})
             ORDER BY (e.title_key IN (%s, %s))::int * 2 + (e.generic_key IN (%s, %s))::int DESC,
                 {named} DESC, {named} AND e.parts > 1,
-                ts_rank_cd('{POSTGRES_WEIGHTS}', e.document, q) / e.parts DESC, e.drug_id
+                ts_rank_cd('{POSTGRES_WEIGHTS}', e.document, q) / e.parts DESC,
+                e.title_key, e.drug_id
             LIMIT %s OFFSET %s"""
         params = [
             self.tsquery(query, columns),
@@ -301,9 +302,12 @@ class PostgresEngine:
         )
 
     def knows(self, word: str):
+        # Counted, not LIMIT 1: asked for one row, the planner expects to find
+        # it soon and reads the table in order, every row for a word it lacks;
+        # counted, it asks the GIN index, at once for a rare word.
         return (
-            "SELECT 1 FROM monographs_searchentry "
-            "WHERE document @@ to_tsquery('simple', %s) LIMIT 1",
+            "SELECT COUNT(*) FROM monographs_searchentry "
+            "WHERE document @@ to_tsquery('simple', %s)",
             [f"'{word}'"],
         )
 

@@ -118,7 +118,8 @@ def _indexed(word: str, using: str) -> bool:
     sql, params = search.engine(using).knows(word)
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone() is not None
+        row = cursor.fetchone()
+        return bool(row and row[0])
 
 
 def correct(words, *, using: str = "default") -> dict[str, str]:
