@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.core.paginator import Paginator
 from django.db import connection, connections
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_save
@@ -530,11 +531,12 @@ def _suggested(queryset, query: Query, limit: int) -> list:
     """The names starting with what was typed, then the names holding its words."""
     found = _names_starting(queryset, query, limit)
     if len(found) < limit:
-        columns = ("names", "other_names")
+        # Fewer names start so than are shown: the names holding a word so
+        # starting ("Atenolol + Atorvastatin") fill the rest, ranked.
         shown = {drug.pk for drug in found}
-        more = Ranked(queryset, query, columns=columns, first=limit)[: limit + len(found)]
-        found += [drug for drug in more if drug.pk not in shown][: limit - len(found)]
-    return found
+        more = Ranked(queryset, query, columns=("names", "other_names"), first=limit)
+        found += [drug for drug in more[: limit + len(found)] if drug.pk not in shown]
+    return found[:limit]
 
 
 def _names_starting(queryset, query: Query, limit: int) -> list:
@@ -544,8 +546,7 @@ def _names_starting(queryset, query: Query, limit: int) -> list:
     AND key < 'syntі'``), read in order and stopped after a few rows: the cost
     does not grow with the names sharing the start. An exact name sorts before
     the longer ones it starts. Read a few more than asked, since the queryset
-    may leave some out (drafts); when it leaves out too many, fewer are returned
-    and the caller adds the full-text matches.
+    may leave some out (drafts); the caller fills up what is missing.
     """
     start = name_key(" ".join(query.words))
     if not start:
@@ -750,3 +751,45 @@ def update_statistics() -> None:
     """
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+# --- The drug list's one query, for its page and the API alike.
+
+# What a list of monographs reads of each: enough for a link and a line.
+LIST_FIELDS = ["title", "slug", "generic_name", "brand_names", "reviewed_on", "updated"]
+
+
+@dataclass
+class FoundDrugs:
+    """Published monographs matching a drug filter (and its search words), in order.
+
+    ``drugs`` is what a page lists (:class:`Ranked`, best first, when searched
+    and not sorted); ``results`` the search's answer (its correction or
+    alternatives), None without search words.
+    """
+
+    drugs: object
+    ranked: bool = False
+    results: Results | None = None
+
+    def paginator(self, per_page: int, orphans: int = 0):
+        # Ranked counts with its first page, in the same statement.
+        return Paginator(self.drugs, per_page, orphans=orphans)
+
+
+def find_drugs(filterset, *, correct: bool = True, per_page: int = 50) -> FoundDrugs:
+    """The drug list's one query layer, for its page and the API alike.
+
+    ``filterset`` is a bound :class:`monographs.filters.DrugFilter` (or a
+    subclass) over published drugs. Its search words go through
+    :func:`search`, ranked over whatever the other filters leave (their SQL is
+    the ranking's scope) — corrected unless ``correct`` is False — or ordered by
+    name or update when a sort is asked for.
+    """
+    drugs = filterset.qs.only(*LIST_FIELDS)
+    cleaned = filterset.cleaned
+    order = {"updated": ["-updated", "title"], "name": ["title"]}.get(cleaned.get("sort"))
+    if not cleaned.get("q"):
+        return FoundDrugs(drugs.order_by(*(order or ["title"])))
+    results = drugs.search(cleaned["q"], order=order, correct=correct, first=per_page)
+    return FoundDrugs(results.drugs, ranked=order is None, results=results)
