@@ -11,8 +11,8 @@ size's cost to the smallest's, four ways:
 
 * page: the whole request through Django's test client (no server, no page
   cache), rendering included;
-* search: the search layer alone (the ranked, corrected search and reading
-  the first page's drugs, or the suggestions), no view, no template;
+* search: the search layer alone (``search.find_drugs`` and its first page,
+  as the page and the API call it, or the suggestions), no view, no template;
 
 each "warm" (the ranked keys the process keeps, ``search.ranked_keys``, hold
 the query) and "cold" (dropped before every run, so the database ranks anew).
@@ -60,15 +60,15 @@ def measure(runs: int) -> dict:
     from django.test import Client
 
     from monographs import search
+    from monographs.filters import DrugFilter
     from monographs.models import Drug
-    from monographs.views import LIST_FIELDS
 
     def layer(url, params):
         if "suggest" in url:
             return Drug.objects.published().only("title", "slug").suggest(params["q"])
-        results = Drug.objects.published().only(*LIST_FIELDS).search(params["q"])
-        results.drugs.count()
-        return results.drugs[:50]
+        # The list's one query layer, as the page and the API call it.
+        filterset = DrugFilter(params, queryset=Drug.objects.published())
+        return list(search.find_drugs(filterset).paginator(50).page(1))
 
     client = Client()
     figures = {"drugs": Drug.objects.count()}

@@ -354,10 +354,10 @@ class RankedKeys:
         self._lock = threading.Lock()
         self._kept: OrderedDict = OrderedDict()
 
-    def rows(self, using: str, sql: str, params) -> list:
-        from .spelling import fingerprint
+    def rows(self, using: str, sql: str, params, state=None) -> list:
+        from .spelling import IndexState
 
-        state = fingerprint(using)
+        state = (state or IndexState(using)).value
         key = (using, sql, tuple(params))
         with self._lock:
             kept = self._kept.get(key)
@@ -395,8 +395,9 @@ class Ranked(Sequence):
     same query. Usable by Django's paginator as it is.
     """
 
-    def __init__(self, queryset, query: Query, *, columns=None, first: int = 50):
+    def __init__(self, queryset, query: Query, *, columns=None, first: int = 50, state=None):
         self.queryset = queryset
+        self.state = state  # spelling.IndexState: the index's state, asked once
         self.query = query
         self.columns = columns
         self.first = first
@@ -416,7 +417,7 @@ class Ranked(Sequence):
         sql, params = engine(self.queryset.db).ranked(
             self.query, scope_sql, scope_params, stop - start, start, self.columns
         )
-        rows = ranked_keys.rows(self.queryset.db, sql, params)
+        rows = ranked_keys.rows(self.queryset.db, sql, params, self.state)
         ids = [row[0] for row in rows]
         if rows:
             self._total = rows[0][1]
@@ -476,27 +477,28 @@ def search(queryset, text: str, *, order: str | None = None, correct: bool = Tru
     from . import spelling
 
     query = Query.parse(text)
-    found = _found(queryset, query, order, first)
+    state = spelling.IndexState(queryset.db)
+    found = _found(queryset, query, order, first, state)
     results = Results(typed=text, searched=query.text(), drugs=found)
     if not query or not correct or _count(found):
         return results
-    fixed = spelling.correct(query.words, using=queryset.db)
+    fixed = spelling.correct(query.words, using=queryset.db, state=state)
     if fixed:
         corrected = query.replaced(fixed)
-        found = _found(queryset, corrected, order, first)
+        found = _found(queryset, corrected, order, first, state)
         if _count(found):
             return Results(text, corrected.text(), found, corrected=True)
     results.did_you_mean = [
         alternative
-        for alternative in spelling.alternatives(query.words, using=queryset.db)
+        for alternative in spelling.alternatives(query.words, using=queryset.db, state=state)
         if alternative != query.text()
     ][:3]
     return results
 
 
-def _found(queryset, query: Query, order, first):
+def _found(queryset, query: Query, order, first, state=None):
     if order is None:
-        return Ranked(queryset, query, first=first)
+        return Ranked(queryset, query, first=first, state=state)
     if not query:
         return queryset.none()
     sql, params = engine(queryset.db).matching(query)
@@ -518,23 +520,25 @@ def suggest(queryset, text: str, *, limit: int = 8) -> list:
     query = Query.parse(text)
     if not query:
         return []
-    found = _suggested(queryset, query, limit)
+    state = spelling.IndexState(queryset.db)
+    found = _suggested(queryset, query, limit, state)
     if found:
         return found
-    fixed = spelling.correct(query.words, using=queryset.db)
+    fixed = spelling.correct(query.words, using=queryset.db, state=state)
     if not fixed:
         return []
-    return _suggested(queryset, query.replaced(fixed), limit)
+    return _suggested(queryset, query.replaced(fixed), limit, state)
 
 
-def _suggested(queryset, query: Query, limit: int) -> list:
+def _suggested(queryset, query: Query, limit: int, state) -> list:
     """The names starting with what was typed, then the names holding its words."""
     found = _names_starting(queryset, query, limit)
     if len(found) < limit:
         # Fewer names start so than are shown: the names holding a word so
         # starting ("Atenolol + Atorvastatin") fill the rest, ranked.
         shown = {drug.pk for drug in found}
-        more = Ranked(queryset, query, columns=("names", "other_names"), first=limit)
+        columns = ("names", "other_names")
+        more = Ranked(queryset, query, columns=columns, first=limit, state=state)
         found += [drug for drug in more[: limit + len(found)] if drug.pk not in shown]
     return found[:limit]
 

@@ -13,6 +13,7 @@ read again when the index has changed (a newer entry, or another number of
 entries), which one small query tells.
 """
 
+import functools
 import threading
 from dataclasses import dataclass
 
@@ -60,9 +61,20 @@ def fingerprint(using: str = "default"):
         return tuple(cursor.fetchone())
 
 
-def vocabulary(using: str = "default") -> Vocabulary:
+class IndexState:
+    """The index's state, asked at most once: for the several steps of one search."""
+
+    def __init__(self, using: str = "default"):
+        self.using = using
+
+    @functools.cached_property
+    def value(self):
+        return fingerprint(self.using)
+
+
+def vocabulary(using: str = "default", state: IndexState | None = None) -> Vocabulary:
     """The current vocabulary, read again only when the index has changed."""
-    state = fingerprint(using)
+    state = (state or IndexState(using)).value
     kept = _kept.get(using)
     if kept is not None and kept[0] == state:
         return kept[1]
@@ -122,9 +134,9 @@ def _indexed(word: str, using: str) -> bool:
         return bool(row and row[0])
 
 
-def correct(words, *, using: str = "default") -> dict[str, str]:
+def correct(words, *, using: str = "default", state=None) -> dict[str, str]:
     """Replacements for the words neither the vocabulary nor the index knows, where one is near."""
-    known = vocabulary(using)
+    known = vocabulary(using, state)
     fixed = {}
     for word in dict.fromkeys(words):
         if word in known.counts or word in search.FILLER or allowed_edits(word) == 0:
@@ -135,9 +147,9 @@ def correct(words, *, using: str = "default") -> dict[str, str]:
     return fixed
 
 
-def alternatives(words, *, using: str = "default", limit: int = 3) -> list[str]:
+def alternatives(words, *, using: str = "default", limit: int = 3, state=None) -> list[str]:
     """Other queries to offer ("Did you mean …?"), one edit looser than :func:`correct`."""
-    known = vocabulary(using)
+    known = vocabulary(using, state)
     options = {}
     for word in dict.fromkeys(words):
         if word in known.counts or word in search.FILLER or word.isdigit():
