@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from django.core.paginator import Paginator
 from django.db import connection, connections
 from django.db.models.expressions import RawSQL
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from .choices import SectionKind
@@ -342,11 +342,10 @@ class RankedKeys:
     A word in most monographs is scored by the engine for every match, which
     costs in proportion to the matches however small the page. Like a search
     engine's request cache, the answer (a page of keys and the total) is kept
-    for the same statement and read again once the index has changed — a newer
-    entry or another number of entries, the state the spelling vocabulary
-    follows (:func:`monographs.spelling.fingerprint`). Only keys are kept: the
-    page's drugs are still read through the caller's queryset, so a drug that
-    has left it since is never shown.
+    for the same statement and read again once the index has changed — the
+    state the spelling vocabulary follows (:func:`monographs.spelling.fingerprint`,
+    its newest entry). Only keys are kept: the page's drugs are still read
+    through the caller's queryset, so a drug that has left it since is never shown.
     """
 
     def __init__(self, size: int = 512):
@@ -726,10 +725,22 @@ def _drug_saved(sender, instance, raw=False, **kwargs):
         reindex(instance)
 
 
+def _drug_deleted(sender, instance, using="default", **kwargs):
+    """A drug deleted takes its entry with it: the newest remaining entry is touched.
+
+    So the index's state (:func:`monographs.spelling.fingerprint`, its newest
+    entry) moves, and the ranked keys and vocabulary kept for it are dropped.
+    """
+    entry = _entry_model().objects.using(using)
+    newest = list(entry.order_by("-indexed_at").values_list("pk", flat=True)[:1])
+    entry.filter(pk__in=newest).update(indexed_at=timezone.now())
+
+
 def connect_signals() -> None:
     from .models import Drug
 
     post_save.connect(_drug_saved, sender=Drug, dispatch_uid="search-names")
+    post_delete.connect(_drug_deleted, sender=Drug, dispatch_uid="search-deleted")
 
 
 @contextmanager

@@ -9,8 +9,8 @@ two letters is one edit), the most used one first; shorter words are never
 replaced, only offered.
 
 The vocabulary is read from the search index and kept in the process; it is
-read again when the index has changed (a newer entry, or another number of
-entries), which one small query tells.
+read again when the index has changed (a newer entry), which one small query
+tells.
 """
 
 import functools
@@ -47,18 +47,17 @@ _kept: dict[str, tuple] = {}
 
 
 def fingerprint(using: str = "default"):
-    """The search index's state: its newest entry and its number of entries.
+    """The search index's state: when its newest entry was written.
 
-    Asked as two subqueries, each answered from an index alone (the newest
-    from the end of ``indexed_at``'s, the count from the smallest): asked
-    together in one SELECT, SQLite reads every row of the table instead.
+    Every write of an entry sets its ``indexed_at`` (a drug's save, the
+    admin's inlines, the importer), and a drug's deletion touches the newest
+    remaining entry (:mod:`monographs.search`), so any change moves it. One
+    read from the end of ``indexed_at``'s index, whatever the number of
+    entries (a count of them read every one: 15 ms at 10,000 on PostgreSQL).
     """
     with connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT MAX(indexed_at) FROM monographs_searchentry),"
-            " (SELECT COUNT(*) FROM monographs_searchentry)"
-        )
-        return tuple(cursor.fetchone())
+        cursor.execute("SELECT MAX(indexed_at) FROM monographs_searchentry")
+        return cursor.fetchone()[0]
 
 
 class IndexState:
