@@ -87,6 +87,42 @@ class DrugQuerySet(models.QuerySet):
         )
         return drugs.with_severity_counts() if severity_counts else drugs
 
+    def with_structured_facts(self):
+        """What a page's schema.org JSON-LD says of the drug, fetched with it.
+
+        ``side_effect_facts``: each side effect's name, detail, severity and
+        position; ``section_facts``: the dosage and precautions sections'
+        HTML. The page's parts are not fetched at all where its body is kept,
+        and a filtered page fetches only some side effects, so the JSON-LD
+        reads these instead: no query more, and always every side effect.
+        """
+        return self.annotate(
+            side_effect_facts=Subquery(
+                _rows(
+                    SideEffect.objects.filter(drug=OuterRef("pk")),
+                    "drug",
+                    id="id",
+                    name="name",
+                    detail="detail",
+                    severity="severity",
+                    position="position",
+                )
+            ),
+            section_facts=Subquery(
+                _rows(
+                    Section.objects.filter(
+                        drug=OuterRef("pk"),
+                        kind__in=[SectionKind.DOSAGE, SectionKind.PRECAUTIONS],
+                    ),
+                    "drug",
+                    id="id",
+                    kind="kind",
+                    body_html="body_html",
+                    position="position",
+                )
+            ),
+        )
+
     def for_detail(self, side_effects=None):
         """Everything a monograph page shows, in a fixed number of queries.
 
@@ -111,6 +147,16 @@ def part_prefetches(side_effects=None) -> list[Prefetch]:
         Prefetch("side_effects", queryset=side_effects.order_by("position", "id")),
         Prefetch("faqs", queryset=Faq.objects.order_by("position", "id")),
     ]
+
+
+def _rows(queryset, parent: str, **fields):
+    """``queryset``'s rows as one JSON list per ``parent``, for a subquery."""
+    return (
+        queryset.order_by()
+        .values(parent)
+        .annotate(rows=JSONList(JSONObject(**fields)))
+        .values("rows")
+    )
 
 
 def _ingredient_rows():
@@ -354,7 +400,47 @@ class SideEffectQuerySet(models.QuerySet):
             *(models.When(term=term, then=models.Value(i)) for i, term in enumerate(terms)),
             default=models.Value(len(terms)),
         )
-        return self.order_by(rank, "-severity", "drug__title", "position")
+        return self.order_by(rank, "-severity", "drug__title", "position", "id")
+
+    def in_published(self):
+        return self.filter(drug__status=Status.PUBLISHED)
+
+    def listings(self):
+        """These side effects in published monographs, as the lookup lists them: most
+        severe first, then by medicine; each with its medicine's title and slug."""
+        return (
+            self.in_published()
+            .select_related("drug")
+            .only(
+                "name",
+                "detail",
+                "severity",
+                "frequency",
+                "body_system",
+                "drug__title",
+                "drug__slug",
+            )
+            .order_by("-severity", "drug__title", "position", "id")
+        )
+
+    def count_in_published(self) -> int:
+        """How many of these are in published monographs.
+
+        Counted as all of them less those in unpublished monographs: both from
+        the lookup's index (term, severity, drug), not by looking up the
+        monograph of each listing.
+        """
+        unpublished = Drug.objects.filter(status__in=[s for s in Status if s != Status.PUBLISHED])
+        return self.count() - self.filter(drug__in=unpublished).count()
+
+    def most_listed(self, limit: int = 60):
+        """Terms listed by the most published monographs, with how many (``drugs``)."""
+        return (
+            self.in_published()
+            .values("term")
+            .annotate(drugs=models.Count("drug", distinct=True))
+            .order_by("-drugs", "term")[:limit]
+        )
 
 
 @reversion.register()

@@ -25,14 +25,17 @@ its names (:func:`connect_signals`).
 """
 
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.core.paginator import Paginator
 from django.db import connection, connections
 from django.db.models.expressions import RawSQL
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from .choices import SectionKind
@@ -236,7 +239,7 @@ class SQLiteEngine:
             ) AS m JOIN monographs_searchentry e ON e.drug_id = m.drug_id
             WHERE e.drug_id IN ({scope_sql})
             ORDER BY (e.title_key IN (%s, %s)) * 2 + (e.generic_key IN (%s, %s)) DESC,
-                {named} DESC, {named} AND e.parts > 1, m.score / e.parts, e.drug_id
+                {named} DESC, {named} AND e.parts > 1, m.score / e.parts, e.title_key, e.drug_id
             LIMIT %s OFFSET %s"""
         params = [
             self.match(query, columns),
@@ -278,7 +281,8 @@ class PostgresEngine:
             WHERE e.document @@ q AND e.drug_id IN ({scope_sql})
             ORDER BY (e.title_key IN (%s, %s))::int * 2 + (e.generic_key IN (%s, %s))::int DESC,
                 {named} DESC, {named} AND e.parts > 1,
-                ts_rank_cd('{POSTGRES_WEIGHTS}', e.document, q) / e.parts DESC, e.drug_id
+                ts_rank_cd('{POSTGRES_WEIGHTS}', e.document, q) / e.parts DESC,
+                e.title_key, e.drug_id
             LIMIT %s OFFSET %s"""
         params = [
             self.tsquery(query, columns),
@@ -299,9 +303,12 @@ class PostgresEngine:
         )
 
     def knows(self, word: str):
+        # Counted, not LIMIT 1: asked for one row, the planner expects to find
+        # it soon and reads the table in order, every row for a word it lacks;
+        # counted, it asks the GIN index, at once for a rare word.
         return (
-            "SELECT 1 FROM monographs_searchentry "
-            "WHERE document @@ to_tsquery('simple', %s) LIMIT 1",
+            "SELECT COUNT(*) FROM monographs_searchentry "
+            "WHERE document @@ to_tsquery('simple', %s)",
             [f"'{word}'"],
         )
 
@@ -329,6 +336,56 @@ def backend_name() -> str:
 # --- Ranked results, a page at a time.
 
 
+class RankedKeys:
+    """The keys a ranked query answered, kept in the process while the index is unchanged.
+
+    A word in most monographs is scored by the engine for every match, which
+    costs in proportion to the matches however small the page. Like a search
+    engine's request cache, the answer (a page of keys and the total) is kept
+    for the same statement and read again once the index has changed — the
+    state the spelling vocabulary follows (:func:`monographs.spelling.fingerprint`,
+    its newest entry). Only keys are kept: the page's drugs are still read
+    through the caller's queryset, so a drug that has left it since is never shown.
+    """
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self._lock = threading.Lock()
+        self._kept: OrderedDict = OrderedDict()
+
+    def rows(self, using: str, sql: str, params, state=None) -> list:
+        from .spelling import IndexState
+
+        state = (state or IndexState(using)).value
+        key = (using, sql, tuple(params))
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] == state:
+                self._kept.move_to_end(key)
+                return kept[1]
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        with self._lock:
+            self._kept[key] = (state, rows)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return rows
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+ranked_keys = RankedKeys()
+
+
+def forget() -> None:
+    """Drop the kept ranked keys (tests that rebuild the database between them)."""
+    ranked_keys.clear()
+
+
 class Ranked(Sequence):
     """The drugs of a queryset matching a query, best first, read a page at a time.
 
@@ -337,8 +394,9 @@ class Ranked(Sequence):
     same query. Usable by Django's paginator as it is.
     """
 
-    def __init__(self, queryset, query: Query, *, columns=None, first: int = 50):
+    def __init__(self, queryset, query: Query, *, columns=None, first: int = 50, state=None):
         self.queryset = queryset
+        self.state = state  # spelling.IndexState: the index's state, asked once
         self.query = query
         self.columns = columns
         self.first = first
@@ -358,9 +416,7 @@ class Ranked(Sequence):
         sql, params = engine(self.queryset.db).ranked(
             self.query, scope_sql, scope_params, stop - start, start, self.columns
         )
-        with connections[self.queryset.db].cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        rows = ranked_keys.rows(self.queryset.db, sql, params, self.state)
         ids = [row[0] for row in rows]
         if rows:
             self._total = rows[0][1]
@@ -420,27 +476,28 @@ def search(queryset, text: str, *, order: str | None = None, correct: bool = Tru
     from . import spelling
 
     query = Query.parse(text)
-    found = _found(queryset, query, order, first)
+    state = spelling.IndexState(queryset.db)
+    found = _found(queryset, query, order, first, state)
     results = Results(typed=text, searched=query.text(), drugs=found)
     if not query or not correct or _count(found):
         return results
-    fixed = spelling.correct(query.words, using=queryset.db)
+    fixed = spelling.correct(query.words, using=queryset.db, state=state)
     if fixed:
         corrected = query.replaced(fixed)
-        found = _found(queryset, corrected, order, first)
+        found = _found(queryset, corrected, order, first, state)
         if _count(found):
             return Results(text, corrected.text(), found, corrected=True)
     results.did_you_mean = [
         alternative
-        for alternative in spelling.alternatives(query.words, using=queryset.db)
+        for alternative in spelling.alternatives(query.words, using=queryset.db, state=state)
         if alternative != query.text()
     ][:3]
     return results
 
 
-def _found(queryset, query: Query, order, first):
+def _found(queryset, query: Query, order, first, state=None):
     if order is None:
-        return Ranked(queryset, query, first=first)
+        return Ranked(queryset, query, first=first, state=state)
     if not query:
         return queryset.none()
     sql, params = engine(queryset.db).matching(query)
@@ -462,14 +519,55 @@ def suggest(queryset, text: str, *, limit: int = 8) -> list:
     query = Query.parse(text)
     if not query:
         return []
-    columns = ("names", "other_names")
-    found = Ranked(queryset, query, columns=columns, first=limit)[:limit]
+    state = spelling.IndexState(queryset.db)
+    found = _suggested(queryset, query, limit, state)
     if found:
         return found
-    fixed = spelling.correct(query.words, using=queryset.db)
+    fixed = spelling.correct(query.words, using=queryset.db, state=state)
     if not fixed:
         return []
-    return Ranked(queryset, query.replaced(fixed), columns=columns, first=limit)[:limit]
+    return _suggested(queryset, query.replaced(fixed), limit, state)
+
+
+def _suggested(queryset, query: Query, limit: int, state) -> list:
+    """The names starting with what was typed, then the names holding its words."""
+    found = _names_starting(queryset, query, limit)
+    if len(found) < limit:
+        # Fewer names start so than are shown: the names holding a word so
+        # starting ("Atenolol + Atorvastatin") fill the rest, ranked.
+        shown = {drug.pk for drug in found}
+        columns = ("names", "other_names")
+        more = Ranked(queryset, query, columns=columns, first=limit, state=state)
+        found += [drug for drug in more[: limit + len(found)] if drug.pk not in shown]
+    return found[:limit]
+
+
+def _names_starting(queryset, query: Query, limit: int) -> list:
+    """The drugs whose title or generic name starts with the typed words, in key order.
+
+    A range of the ``title_key`` and ``generic_key`` indexes (``key >= 'synth'
+    AND key < 'syntі'``), read in order and stopped after a few rows: the cost
+    does not grow with the names sharing the start. An exact name sorts before
+    the longer ones it starts. Read a few more than asked, since the queryset
+    may leave some out (drafts); the caller fills up what is missing.
+    """
+    start = name_key(" ".join(query.words))
+    if not start:
+        return []
+    end = start[:-1] + chr(ord(start[-1]) + 1)
+    read = limit * 3
+    sql = (
+        "SELECT * FROM (SELECT drug_id, title_key FROM monographs_searchentry"
+        " WHERE title_key >= %s AND title_key < %s ORDER BY title_key LIMIT %s) AS t"
+        " UNION ALL SELECT * FROM (SELECT drug_id, generic_key FROM monographs_searchentry"
+        " WHERE generic_key >= %s AND generic_key < %s ORDER BY generic_key LIMIT %s) AS g"
+    )
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, [start, end, read, start, end, read])
+        rows = cursor.fetchall()
+    ids = list(dict.fromkeys(pk for pk, _ in sorted(rows, key=lambda row: (row[1], row[0]))))
+    by_id = queryset.in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id][:limit]
 
 
 @dataclass
@@ -627,10 +725,22 @@ def _drug_saved(sender, instance, raw=False, **kwargs):
         reindex(instance)
 
 
+def _drug_deleted(sender, instance, using="default", **kwargs):
+    """A drug deleted takes its entry with it: the newest remaining entry is touched.
+
+    So the index's state (:func:`monographs.spelling.fingerprint`, its newest
+    entry) moves, and the ranked keys and vocabulary kept for it are dropped.
+    """
+    entry = _entry_model().objects.using(using)
+    newest = list(entry.order_by("-indexed_at").values_list("pk", flat=True)[:1])
+    entry.filter(pk__in=newest).update(indexed_at=timezone.now())
+
+
 def connect_signals() -> None:
     from .models import Drug
 
     post_save.connect(_drug_saved, sender=Drug, dispatch_uid="search-names")
+    post_delete.connect(_drug_deleted, sender=Drug, dispatch_uid="search-deleted")
 
 
 @contextmanager
@@ -656,3 +766,45 @@ def update_statistics() -> None:
     """
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+# --- The drug list's one query, for its page and the API alike.
+
+# What a list of monographs reads of each: enough for a link and a line.
+LIST_FIELDS = ["title", "slug", "generic_name", "brand_names", "reviewed_on", "updated"]
+
+
+@dataclass
+class FoundDrugs:
+    """Published monographs matching a drug filter (and its search words), in order.
+
+    ``drugs`` is what a page lists (:class:`Ranked`, best first, when searched
+    and not sorted); ``results`` the search's answer (its correction or
+    alternatives), None without search words.
+    """
+
+    drugs: object
+    ranked: bool = False
+    results: Results | None = None
+
+    def paginator(self, per_page: int, orphans: int = 0):
+        # Ranked counts with its first page, in the same statement.
+        return Paginator(self.drugs, per_page, orphans=orphans)
+
+
+def find_drugs(filterset, *, correct: bool = True, per_page: int = 50) -> FoundDrugs:
+    """The drug list's one query layer, for its page and the API alike.
+
+    ``filterset`` is a bound :class:`monographs.filters.DrugFilter` (or a
+    subclass) over published drugs. Its search words go through
+    :func:`search`, ranked over whatever the other filters leave (their SQL is
+    the ranking's scope) — corrected unless ``correct`` is False — or ordered by
+    name or update when a sort is asked for.
+    """
+    drugs = filterset.qs.only(*LIST_FIELDS)
+    cleaned = filterset.cleaned
+    order = {"updated": ["-updated", "title"], "name": ["title"]}.get(cleaned.get("sort"))
+    if not cleaned.get("q"):
+        return FoundDrugs(drugs.order_by(*(order or ["title"])))
+    results = drugs.search(cleaned["q"], order=order, correct=correct, first=per_page)
+    return FoundDrugs(results.drugs, ranked=order is None, results=results)

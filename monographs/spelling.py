@@ -9,10 +9,11 @@ two letters is one edit), the most used one first; shorter words are never
 replaced, only offered.
 
 The vocabulary is read from the search index and kept in the process; it is
-read again when the index has changed (a newer entry, or another number of
-entries), which one small query tells.
+read again when the index has changed (a newer entry), which one small query
+tells.
 """
 
+import functools
 import threading
 from dataclasses import dataclass
 
@@ -45,28 +46,47 @@ _lock = threading.Lock()
 _kept: dict[str, tuple] = {}
 
 
-def _fingerprint(using: str):
-    # COUNT(*), which both databases may answer from the smallest index.
+def fingerprint(using: str = "default"):
+    """The search index's state: when its newest entry was written.
+
+    Every write of an entry sets its ``indexed_at`` (a drug's save, the
+    admin's inlines, the importer), and a drug's deletion touches the newest
+    remaining entry (:mod:`monographs.search`), so any change moves it. One
+    read from the end of ``indexed_at``'s index, whatever the number of
+    entries (a count of them read every one: 15 ms at 10,000 on PostgreSQL).
+    """
     with connections[using].cursor() as cursor:
-        cursor.execute("SELECT MAX(indexed_at), COUNT(*) FROM monographs_searchentry")
-        return tuple(cursor.fetchone())
+        cursor.execute("SELECT MAX(indexed_at) FROM monographs_searchentry")
+        return cursor.fetchone()[0]
 
 
-def vocabulary(using: str = "default") -> Vocabulary:
+class IndexState:
+    """The index's state, asked at most once: for the several steps of one search."""
+
+    def __init__(self, using: str = "default"):
+        self.using = using
+
+    @functools.cached_property
+    def value(self):
+        return fingerprint(self.using)
+
+
+def vocabulary(using: str = "default", state: IndexState | None = None) -> Vocabulary:
     """The current vocabulary, read again only when the index has changed."""
-    fingerprint = _fingerprint(using)
+    state = (state or IndexState(using)).value
     kept = _kept.get(using)
-    if kept is not None and kept[0] == fingerprint:
+    if kept is not None and kept[0] == state:
         return kept[1]
     with _lock:
         built = _build(using)
-        _kept[using] = (fingerprint, built)
+        _kept[using] = (state, built)
     return built
 
 
 def forget() -> None:
-    """Drop the kept vocabularies (tests that rebuild the database between them)."""
+    """Drop the kept vocabularies and ranked keys (tests that rebuild the database between them)."""
     _kept.clear()
+    search.forget()
 
 
 def _build(using: str) -> Vocabulary:
@@ -109,12 +129,13 @@ def _indexed(word: str, using: str) -> bool:
     sql, params = search.engine(using).knows(word)
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone() is not None
+        row = cursor.fetchone()
+        return bool(row and row[0])
 
 
-def correct(words, *, using: str = "default") -> dict[str, str]:
+def correct(words, *, using: str = "default", state=None) -> dict[str, str]:
     """Replacements for the words neither the vocabulary nor the index knows, where one is near."""
-    known = vocabulary(using)
+    known = vocabulary(using, state)
     fixed = {}
     for word in dict.fromkeys(words):
         if word in known.counts or word in search.FILLER or allowed_edits(word) == 0:
@@ -125,9 +146,9 @@ def correct(words, *, using: str = "default") -> dict[str, str]:
     return fixed
 
 
-def alternatives(words, *, using: str = "default", limit: int = 3) -> list[str]:
+def alternatives(words, *, using: str = "default", limit: int = 3, state=None) -> list[str]:
     """Other queries to offer ("Did you mean …?"), one edit looser than :func:`correct`."""
-    known = vocabulary(using)
+    known = vocabulary(using, state)
     options = {}
     for word in dict.fromkeys(words):
         if word in known.counts or word in search.FILLER or word.isdigit():

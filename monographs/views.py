@@ -1,5 +1,6 @@
 import functools
 import json
+import re
 
 from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -11,8 +12,9 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from markdownx.views import ImageUploadView
 
-from . import monograph_body, search
-from .choices import Frequency, SectionKind, Severity, Status
+from . import fhir, monograph_body, search
+from .api import DrugSerializer, site_root
+from .choices import SectionKind, Severity
 from .filters import LETTERS, DrugFilter, SideEffectLookupFilter
 from .forms import EditorImageForm
 from .markdown import render as render_markdown
@@ -46,9 +48,6 @@ class HomeView(TemplateView):
         )
 
 
-LIST_FIELDS = ["title", "slug", "generic_name", "updated"]
-
-
 def refuses_nul(view):
     """A NUL character in the query string is no query: 400, never a database error."""
 
@@ -77,27 +76,20 @@ class DrugListView(RefusesNulMixin, PublishedDrugMixin, ListView):
 
     def get_queryset(self):
         self.filterset = DrugFilter(self.request.GET or None, queryset=super().get_queryset())
-        drugs = self.filterset.qs.only(*LIST_FIELDS)
-        cleaned = self.filterset.cleaned
-        order = {"updated": ["-updated", "title"], "name": ["title"]}.get(cleaned.get("sort"))
-        self.results = None
-        if not cleaned.get("q"):
-            return drugs.order_by(*(order or ["title"]))
-        self.results = drugs.search(
-            cleaned["q"],
-            order=order,
+        self.found = search.find_drugs(
+            self.filterset,
             correct=self.request.GET.get("as_typed") != "1",
-            first=self.paginate_by,
+            per_page=self.paginate_by,
         )
-        return self.results.drugs
+        return self.found.drugs
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             filter=self.filterset,
             letters=LETTERS,
             query=self.filterset.cleaned.get("q", ""),
-            results=self.results,
-            ranked=self.results is not None and not self.filterset.cleaned.get("sort"),
+            results=self.found.results,
+            ranked=self.found.ranked,
             **kwargs,
         )
 
@@ -146,7 +138,7 @@ def _monograph_page_queryset(*, staff: bool, severity_counts: bool):
     each request starts from the built one rather than building it anew.
     """
     drugs = Drug.objects.all() if staff else Drug.objects.published()
-    return drugs.for_page(severity_counts=severity_counts)
+    return drugs.for_page(severity_counts=severity_counts).with_structured_facts()
 
 
 @functools.cache
@@ -156,26 +148,84 @@ def _compared_queryset():
 
 
 def structured_data(drug: Drug, request) -> dict:
-    """schema.org: a medical web page about a drug."""
+    """schema.org: a medical web page about a drug, and the drug itself.
+
+    ``drug`` comes with :meth:`DrugQuerySet.with_structured_facts`, so that the
+    drug's side effects and warnings are all there whether the page's body is
+    kept or filtered.
+    """
+    url = request.build_absolute_uri(drug.get_absolute_url())
+    effects = sorted(drug.side_effect_facts or [], key=lambda r: (r["position"], r["id"]))
+    sections = sorted(drug.section_facts or [], key=lambda r: (r["position"], r["id"]))
+    ingredients = [i.name for i in drug.ingredient_list] or (
+        [drug.generic_name] if drug.generic_name else []
+    )
+    about = {
+        "@type": "Drug",
+        "name": drug.title,
+        "url": url,
+        **({"nonProprietaryName": drug.generic_name} if drug.generic_name else {}),
+        **({"proprietaryName": names} if (names := fhir.brand_names(drug)) else {}),
+        **({"activeIngredient": ingredients} if ingredients else {}),
+    }
+    outcomes = {"adverseOutcome": [], "seriousAdverseOutcome": []}
+    for effect in effects:
+        key = "adverseOutcome" if effect["severity"] == Severity.MILD else "seriousAdverseOutcome"
+        name = f"{effect['name']} ({effect['detail']})" if effect["detail"] else effect["name"]
+        outcomes[key].append({"@type": "MedicalEntity", "name": name})
+    about.update({key: value for key, value in outcomes.items() if value})
+    warnings = [
+        fhir.plain_text(s["body_html"]) for s in sections if s["kind"] == SectionKind.PRECAUTIONS
+    ]
+    if warnings := [text for text in warnings if text]:
+        about["warning"] = "\n\n".join(warnings)
+    dosage = " ".join(s["body_html"] for s in sections if s["kind"] == SectionKind.DOSAGE)
+    if forms := dosage_forms(f"{drug.title} {fhir.plain_text(dosage)}"):
+        about["dosageForm"] = forms
+    if route := administration_route(drug.title):
+        about["administrationRoute"] = route
     data = {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
         "name": drug.title,
-        "url": request.build_absolute_uri(drug.get_absolute_url()),
+        "url": url,
         "dateModified": drug.updated.isoformat(),
-        "about": {
-            "@type": "Drug",
-            "name": drug.title,
-            **({"nonProprietaryName": drug.generic_name} if drug.generic_name else {}),
-            **({"activeIngredient": [i.name for i in drug.ingredient_list]}
-               if drug.ingredient_list else {}),
-        },
-    }  # fmt: skip
+        "about": about,
+    }
     if drug.reviewed_on:
         data["lastReviewed"] = drug.reviewed_on.isoformat()
         if drug.reviewer_name:
             data["reviewedBy"] = {"@type": "Person", "name": drug.reviewer_name}
     return data
+
+
+# Dosage forms a monograph may name in its title or its Dosage section, as
+# schema.org's examples write them. The portal records no dosage form of its
+# own: these are "where known", from the monograph's words.
+DOSAGE_FORMS = [
+    "tablet", "capsule", "oral solution", "oral suspension", "syrup", "injection",
+    "infusion", "cream", "ointment", "gel", "lotion", "eye drops", "ear drops",
+    "nasal spray", "inhaler", "patch", "suppository", "lozenge",
+]  # fmt: skip
+_DOSAGE_FORM = re.compile(
+    r"\b(" + "|".join(re.escape(form).replace("drops", "drop") for form in DOSAGE_FORMS) + r")s?\b",
+    re.IGNORECASE,
+)
+# Routes a title names in brackets: "Isotretinoin (Topical)".
+ROUTES = {"topical", "oral", "nasal", "ophthalmic", "otic", "inhalation", "rectal", "vaginal"}
+
+
+def dosage_forms(text: str) -> list[str]:
+    """The dosage forms ``text`` names, in the order it first names them."""
+    found = (match.lower() for match in _DOSAGE_FORM.findall(text))
+    return list(dict.fromkeys(form if form in DOSAGE_FORMS else form + "s" for form in found))
+
+
+def administration_route(title: str) -> str:
+    qualifier = re.search(r"\(([^)]*)\)\s*$", title)
+    if qualifier and qualifier[1].strip().lower() in ROUTES:
+        return qualifier[1].strip()
+    return ""
 
 
 def json_script_data(data: dict) -> str:
@@ -190,31 +240,7 @@ _SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"
 def drug_json(request, slug):
     """``/drugs/<slug>.json``: a published monograph as data."""
     drug = get_object_or_404(Drug.objects.published().for_detail(), slug=slug)
-    data = {
-        "title": drug.title,
-        "slug": drug.slug,
-        "url": request.build_absolute_uri(drug.get_absolute_url()),
-        "generic_name": drug.generic_name,
-        "brand_names": [b.strip() for b in drug.brand_names.split(",") if b.strip()],
-        "ingredients": [i.name for i in drug.ingredient_list],
-        "reviewed_on": drug.reviewed_on,
-        "updated": drug.updated,
-        "introduction": drug.introduction,
-        "sections": [
-            {"kind": s.kind, "heading": s.heading, "body": s.body} for s in drug.sections.all()
-        ],
-        "side_effects": [
-            {
-                "name": e.name,
-                "detail": e.detail,
-                "severity": Severity(e.severity).slug,
-                "frequency": Frequency(e.frequency).name.lower().replace("_", "-"),
-                "body_system": e.body_system,
-            }
-            for e in drug.side_effects.all()
-        ],
-        "faqs": [{"question": f.question, "answer": f.answer} for f in drug.faqs.all()],
-    }
+    data = DrugSerializer(drug, context={"base": site_root(request)}).data
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
     return shows_monograph(response, drug)
 
@@ -242,23 +268,11 @@ class SideEffectLookupView(RefusesNulMixin, TemplateView):
         filterset = SideEffectLookupFilter(
             self.request.GET or None, queryset=SideEffect.objects.all()
         )
-        query = filterset.form.cleaned_data.get("q", "") if filterset.is_valid() else ""
-        found = search.side_effect_terms(query)
-        context = {"filter": filterset, "query": query, "term": found.term, "found": found}
+        query = filterset.query
+        context = {"filter": filterset, "query": query, "term": filterset.term}
+        context["found"] = filterset.found
         if query:
-            every = filterset.filter_queryset(SideEffect.objects.filter(term__in=found.terms))
-            matches = (
-                every.filter(drug__status=Status.PUBLISHED)
-                .select_related("drug")
-                .only("name", "detail", "severity", "frequency", "drug__title", "drug__slug")
-                .best_match_first(found.terms)
-            )
-            # Counted as every listing less those in unpublished monographs: both
-            # from the index, not by looking up the monograph of each listing.
-            unpublished = Drug.objects.filter(
-                status__in=[status for status in Status if status != Status.PUBLISHED]
-            )
-            count = every.count() - every.filter(drug__in=unpublished).count()
+            matches, count = filterset.listings()
             # A common side effect is listed by most medicines: a page at a time.
             paginator = CountedPaginator(matches, self.paginate_by, count=count)
             page = paginator.get_page(self.request.GET.get("page"))

@@ -84,6 +84,15 @@ CACHEABLE_VIEWS = frozenset(
         "monographs:feed",
         "django.contrib.sitemaps.views.index",
         "sitemap_section",
+        "monographs:drug_fhir",
+        "monographs:api",
+        "monographs:openapi",
+        "monographs:api_drugs",
+        "monographs:api_drug",
+        "monographs:api_side_effects",
+        "monographs:fhir_medication_knowledge",
+        "monographs:fhir_clinical_use_definition",
+        "monographs:fhir_code_system",
     }
 )
 

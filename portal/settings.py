@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "markdownx",
     "modelsearch",
     "reversion",
+    "rest_framework",
+    "drf_spectacular",
     "monographs",
     "portal.apps.PortalConfig",  # the page cache's receivers (portal/apps.py)
     "django.forms",  # its widget templates, found by FORM_RENDERER below
@@ -321,6 +323,38 @@ AXES_LOCKOUT_CALLABLE = "monographs.views.locked_out"
 AXES_IPWARE_META_PRECEDENCE_ORDER = env_list("DJANGO_AXES_IP_HEADERS", "REMOTE_ADDR")
 _axes_proxy_count = os.environ.get("DJANGO_AXES_PROXY_COUNT", "").strip()
 AXES_IPWARE_PROXY_COUNT = int(_axes_proxy_count) if _axes_proxy_count else None
+
+# The read API (monographs/api.py): anonymous, read-only JSON. No authentication
+# class, so that a request never looks up a session; one renderer, so that its
+# answers do not vary on Accept and the page cache may keep them.
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "monographs.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Drug monograph portal: read API",
+    "DESCRIPTION": (
+        "Published drug monographs, their side effects and the lookup of a side effect "
+        "across medicines. Anonymous and read-only. Examples: /api/"
+    ),
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# FHIR (monographs/fhir.py): the canonical base of the code systems and the
+# extension the portal defines (docs/FHIR.md). Identifiers, not locations: set
+# it once to the site's public address followed by /fhir, and never change it.
+FHIR_CANONICAL_BASE = os.environ.get(
+    "FHIR_CANONICAL_BASE", "https://monographs.example.org/fhir"
+).rstrip("/")
 
 LOGGING = {
     "version": 1,

@@ -108,6 +108,15 @@ PUBLIC_PAGES = [
     "/sitemap.xml",
     "/sitemap-drugs.xml",
     "/feed/",
+    "/drugs/cachamine.fhir.json",
+    "/fhir/MedicationKnowledge/cachamine",
+    "/fhir/CodeSystem/side-effect-frequency",
+    "/api/",
+    "/api/openapi.json",
+    "/api/drugs/",
+    "/api/drugs/?q=cachamine&page_size=1",
+    "/api/drugs/cachamine/",
+    "/api/side-effects/?q=effect+1",
 ]
 
 
@@ -157,6 +166,16 @@ def test_query_strings_and_hosts_are_stored_apart(page_cache, drug, client):
     feed = page(client, "/feed/")
     other_host = page(client, "/feed/", HTTP_HOST="localhost")
     assert "http://testserver/" in feed and "http://localhost/" in other_host
+
+
+def test_an_api_answer_changes_with_the_monograph(
+    page_cache, drug, client, django_capture_on_commit_callbacks
+):
+    page(client, "/api/drugs/cachamine/")
+    with changes(django_capture_on_commit_callbacks):
+        drug.generic_name = "Cachaminum"
+        drug.save()
+    assert '"generic_name":"Cachaminum"' in page(client, "/api/drugs/cachamine/")
 
 
 def test_saving_a_drug_shows_on_the_next_request(

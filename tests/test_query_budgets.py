@@ -31,6 +31,7 @@ MONOGRAPH = (
     4  # the drug (with severity counts, reviewer, ingredients), sections, side effects, FAQs
 )
 READING = 5
+API = 4  # the read API and FHIR, at any size and any page size
 ADMIN_LIST = 6
 ADMIN_CHANGE = 25
 
@@ -84,6 +85,30 @@ PAGES = {
     "combination monograph": ("/drugs/{combination}/", {}, MONOGRAPH, False),
     "monograph as data": ("/drugs/{a}.json", {}, MONOGRAPH, False),
     "combination as data": ("/drugs/{combination}.json", {}, MONOGRAPH, False),
+    "api list": ("/api/drugs/", {}, API, False),
+    "api list, 100 a page": ("/api/drugs/", {"page_size": "100"}, API, False),
+    "api list, filtered": (
+        "/api/drugs/",
+        {"letter": "S", "severity": "serious", "updated_since": "2000-01-01", "kind": "single"},
+        API,
+        False,
+    ),
+    "api search": ("/api/drugs/", {"q": "{a_title}"}, API, False),
+    "api search by update": ("/api/drugs/", {"q": "skin", "sort": "updated"}, API, False),
+    "api search, filtered": ("/api/drugs/", {"q": "skin", "severity": "serious"}, API, False),
+    "api drug": ("/api/drugs/{a}/", {}, API, False),
+    "api combination": ("/api/drugs/{combination}/", {}, API, False),
+    "api lookup": ("/api/side-effects/", {"q": "nausea", "page_size": "100"}, API, False),
+    "api lookup by severity": (
+        "/api/side-effects/",
+        {"q": "nausea", "severity": "mild"},
+        API,
+        False,
+    ),
+    "fhir bundle": ("/drugs/{a}.fhir.json", {}, API, False),
+    "fhir combination bundle": ("/drugs/{combination}.fhir.json", {}, API, False),
+    "fhir medication knowledge": ("/fhir/MedicationKnowledge/{a}", {}, API, False),
+    "api guide": ("/api/", {}, API, False),
     "staff preview": ("/drugs/{a}/", {}, MONOGRAPH + 2, True),  # + session and user
     "admin list": (CHANGELIST, {}, ADMIN_LIST, True),
     "admin list, filtered": (
@@ -176,7 +201,10 @@ def test_a_page_uses_as_many_queries_at_500_drugs_as_at_5(
     with django_assert_max_num_queries(budget) as captured:
         response = get(client, name, measured.names)
     assert response.status_code == 200
-    assert len(captured) == measured.at_5[name]
+    # As many as at 5, or fewer: suggestions for a start shared by fewer names
+    # than they show add the names holding a word so starting (a few queries
+    # more at 5 drugs, where fewer than 8 names start with "synth").
+    assert len(captured) <= measured.at_5[name]
 
 
 def test_the_admin_change_page_costs_as_much_for_100_side_effects_as_for_one(

@@ -202,6 +202,24 @@ def test_the_vocabulary_follows_edits(db, client):
     assert "zolpidem" not in response.content.decode().casefold().replace("zolpidm", "")
 
 
+def test_a_kept_answer_follows_additions_deletions_and_edits(db, client):
+    drug("Alphamine", effects=["Nausea"])
+    beta = drug("Betamine", effects=["Nausea"])
+
+    def found():
+        response = client.get(LIST, {"q": "nausea"})
+        return titles(response), response.context["paginator"].count
+
+    assert found() == found() == (["Alphamine", "Betamine"], 2)
+    gamma = drug("Gammamine", effects=["Nausea"])
+    assert found() == (["Alphamine", "Betamine", "Gammamine"], 3)
+    beta.delete()
+    assert found() == (["Alphamine", "Gammamine"], 2)
+    gamma.title = "Nausea Relief"
+    gamma.save()
+    assert found() == (["Nausea Relief", "Alphamine"], 2)
+
+
 # 4. Prefixes: the last word is also the start of a word.
 
 

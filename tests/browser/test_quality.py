@@ -35,6 +35,7 @@ PAGES = {
     "lookup-results": "/side-effects/?q=pancreatitis&severity=serious",
     "compare": "/compare/?drugs=isotretinoin-systemic,isotretinoin-topical,isotretinoin",
     "not-found": "/drugs/no-such-medicine/",
+    "api-guide": "/api/",
 }
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,103 @@
+"""The monograph page's schema.org JSON-LD describes the drug, read back with extruct
+as a search engine would (not by matching strings)."""
+
+import extruct
+import pytest
+from django.utils import timezone
+
+from monographs.choices import SectionKind, Severity
+from monographs.models import Ingredient, Section, SideEffect
+
+from .factories import make_drug
+
+pytestmark = pytest.mark.django_db
+
+
+def json_ld(response) -> dict:
+    assert response.status_code == 200
+    found = extruct.extract(response.content.decode(), syntaxes=["json-ld"], uniform=True)
+    [page] = found["json-ld"]
+    return page
+
+
+def names(outcomes) -> list[str]:
+    return [outcome["name"] for outcome in outcomes]
+
+
+def test_the_seed_monograph_describes_its_drug(seed_drug, client, admin_user):
+    seed_drug.reviewed_on = timezone.localdate()
+    seed_drug.reviewed_by = admin_user
+    seed_drug.save()
+    page = json_ld(client.get(seed_drug.get_absolute_url()))
+    assert page["@type"] == "MedicalWebPage"
+    assert page["lastReviewed"] == seed_drug.reviewed_on.isoformat()
+    assert page["reviewedBy"] == {"@type": "Person", "name": admin_user.username}
+    drug = page["about"]
+    assert drug["@type"] == "Drug"
+    assert drug["name"] == "Isotretinoin (Systemic)"
+    assert drug["nonProprietaryName"] == seed_drug.generic_name
+    assert drug["activeIngredient"] == [seed_drug.generic_name]
+    assert "Nosebleeds" in names(drug["adverseOutcome"])
+    assert "Pancreatitis (inflammation of the pancreas)" in names(drug["seriousAdverseOutcome"])
+    assert len(drug["adverseOutcome"]) + len(drug["seriousAdverseOutcome"]) == (
+        seed_drug.side_effects.count()
+    )
+    assert "Category X" in drug["warning"] and "<" not in drug["warning"]
+
+
+def test_serious_and_emergency_side_effects_are_serious_adverse_outcomes(client):
+    drug = make_drug("Outcomamine", side_effects=0)
+    for position, (name, severity) in enumerate(
+        [
+            ("Yawning", Severity.MILD),
+            ("Fainting", Severity.SERIOUS),
+            ("Anaphylaxis", Severity.EMERGENCY),
+        ]
+    ):
+        SideEffect.objects.create(drug=drug, name=name, severity=severity, position=position)
+    about = json_ld(client.get(drug.get_absolute_url()))["about"]
+    assert names(about["adverseOutcome"]) == ["Yawning"]
+    assert names(about["seriousAdverseOutcome"]) == ["Fainting", "Anaphylaxis"]
+
+
+def test_a_filtered_page_still_describes_every_side_effect(client):
+    drug = make_drug("Filtramine", side_effects=6)
+    plain = json_ld(client.get(drug.get_absolute_url()))
+    filtered = json_ld(client.get(drug.get_absolute_url(), {"severity": "emergency"}))
+    assert filtered["about"] == plain["about"]
+    assert len(plain["about"]["adverseOutcome"]) + len(plain["about"]["seriousAdverseOutcome"]) == 6
+
+
+def test_the_kept_body_does_not_keep_old_structured_data(client):
+    drug = make_drug("Keptamine", side_effects=1)
+    client.get(drug.get_absolute_url())  # renders and keeps the body
+    drug.refresh_from_db()
+    assert drug.rendered_body
+    SideEffect.objects.bulk_create(
+        [SideEffect(drug=drug, name="Hiccups", severity=Severity.SERIOUS, position=9)]
+    )  # no signal: the kept body stays, yet the JSON-LD is read afresh
+    about = json_ld(client.get(drug.get_absolute_url()))["about"]
+    assert "Hiccups" in names(about["seriousAdverseOutcome"])
+
+
+def test_a_combination_lists_its_active_ingredients_and_dosage_forms(client):
+    drug = make_drug("Alphamine + Betamine (Topical)")
+    Ingredient.objects.create(combination=drug, name="Alphamine", position=0)
+    Ingredient.objects.create(combination=drug, name="Betamine", position=1)
+    Section.objects.create(
+        drug=drug,
+        kind=SectionKind.DOSAGE,
+        heading="Dosage",
+        body="Apply the cream twice a day; the gel once. Creams stain.",
+        position=5,
+    )
+    about = json_ld(client.get(drug.get_absolute_url()))["about"]
+    assert about["activeIngredient"] == ["Alphamine", "Betamine"]
+    assert about["dosageForm"] == ["cream", "gel"]
+    assert about["administrationRoute"] == "Topical"
+
+
+def test_a_monograph_without_a_known_dosage_form_states_none(client):
+    drug = make_drug("Plainamine")
+    about = json_ld(client.get(drug.get_absolute_url()))["about"]
+    assert "dosageForm" not in about and "warning" not in about
