@@ -657,3 +657,50 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return self.names
+
+
+class AuditEvent(models.Model):
+    """One thing someone did that a publisher of medical information must be able to show:
+    signing in and out, lockouts, second factors enrolled or reset, and (later) workflow
+    steps, restores and imports. Written by ``monographs.audit.record``, never edited."""
+
+    class Action(models.TextChoices):
+        SIGN_IN = "sign_in", "Signed in"
+        SIGN_OUT = "sign_out", "Signed out"
+        SESSION_ENDED = "session_ended", "Session ended"
+        LOCKED_OUT = "locked_out", "Locked out after failed sign-ins"
+        DEVICE_ENROLLED = "device_enrolled", "Second factor enrolled"
+        DEVICE_RESET = "device_reset", "Second factor reset"
+
+    when = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        help_text="Who did it (or, for a reset, who made it).",
+    )
+    # Kept as text too: an account can be deleted, and a lockout may name no account.
+    username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=32, choices=Action)
+    drug = models.ForeignKey(
+        Drug, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    # The monograph's title at the time, still there once the monograph is deleted.
+    drug_label = models.CharField(max_length=255, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-when", "-id"]
+        indexes = [
+            models.Index(fields=["user", "when"], name="audit_user_when_idx"),
+            models.Index(fields=["action", "when"], name="audit_action_when_idx"),
+            models.Index(fields=["drug", "when"], name="audit_drug_when_idx"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.username or "someone"
+        what = f" – {self.drug_label}" if self.drug_label else ""
+        return f"{self.get_action_display()}: {who}{what}"

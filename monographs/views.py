@@ -2,11 +2,10 @@ import functools
 import json
 import re
 
-from django.conf import settings
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
@@ -100,7 +99,7 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
         # A filtered page counts all side effects by severity in SQL; a plain
         # page counts those it shows, where its body is not kept already.
         return _monograph_page_queryset(
-            staff=self.request.user.is_staff, severity_counts=bool(self.request.GET)
+            staff=_verified_staff(self.request.user), severity_counts=bool(self.request.GET)
         )
 
     def get(self, request, *args, **kwargs):
@@ -116,6 +115,11 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
             address=data["url"],  # the canonical and printed address
         )
         return context
+
+
+def _verified_staff(user) -> bool:
+    # A draft is shown only to staff signed in with the second factor (django-otp).
+    return user.is_staff and user.is_verified()
 
 
 def shows_monograph(response, drug: Drug):
@@ -383,9 +387,3 @@ class EditorImageUploadView(EditorPermissionMixin, ImageUploadView):
     def form_invalid(self, form):
         message = " ".join(error for errors in form.errors.values() for error in errors)
         return JsonResponse({"error": message, **form.errors}, status=400)
-
-
-def locked_out(request, original_response=None, credentials=None):
-    """What django-axes answers once an account is locked from an address."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)

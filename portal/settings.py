@@ -56,7 +56,11 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The page cache's receivers and staff accounts (portal/apps.py). First, so that
+    # its createsuperuser, which checks passwords as every other way does, is the one run.
+    "portal.apps.PortalConfig",
+    # The admin site requires the second factor (portal/staff.py).
+    "portal.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,6 +70,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_static",
+    "django_otp.plugins.otp_totp",
+    "two_factor",
     "django_filters",
     "markdownx",
     "modelsearch",
@@ -73,7 +81,6 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "monographs",
-    "portal.apps.PortalConfig",  # the page cache's receivers (portal/apps.py)
     "django.forms",  # its widget templates, found by FORM_RENDERER below
 ]
 
@@ -88,6 +95,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user verified once the session has passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
+    # Ends staff sessions that are too old or idle, and keeps a save they interrupted.
+    "portal.staff.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages: tells an editor whose change the page cache missed when readers see it.
     "portal.cache.ChangeNoticeMiddleware",
@@ -227,7 +238,10 @@ PAGE_CACHE_BREAKER_SECONDS = float(os.environ.get("DJANGO_PAGE_CACHE_BREAKER_SEC
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -262,7 +276,22 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
 
-LOGIN_URL = "admin:login"
+# --- Staff accounts -------------------------------------------------------
+# Signing in takes a password and a code from an authenticator app (TOTP,
+# django-two-factor-auth); a first sign-in enrols the app. See README, "Staff accounts".
+LOGIN_URL = "two_factor:login"
+LOGIN_REDIRECT_URL = "admin:index"
+OTP_TOTP_ISSUER = "Drug monograph portal"
+# Half the default: a password and a code go together, not an hour apart.
+TWO_FACTOR_LOGIN_TIMEOUT = 300
+# A staff session ends this many hours after signing in, whatever happens in it,
+# and after this many minutes without a request; a password change ends the others.
+STAFF_SESSION_HOURS = float(os.environ.get("DJANGO_STAFF_SESSION_HOURS", "8"))
+STAFF_SESSION_IDLE_MINUTES = float(os.environ.get("DJANGO_STAFF_SESSION_IDLE_MINUTES", "30"))
+# The cookie outlives neither; readers have no session at all.
+SESSION_COOKIE_AGE = int(STAFF_SESSION_HOURS * 3600)
+SESSION_COOKIE_HTTPONLY = True
+# --------------------------------------------------------------------------
 
 # django-markdownx: its views are routed in portal/urls.py behind a staff
 # login, and its preview goes through the portal's own sanitising renderer.
@@ -311,12 +340,24 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# django-axes: five failed sign-ins lock that account from that address for 15 minutes.
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# django-axes: failed sign-ins are counted three ways, each with its own threshold
+# (portal/lockouts.py): one account from one address; one address whatever the
+# account (credential stuffing); one account whatever the address (a distributed guess).
+AXES_HANDLER = "portal.lockouts.ThresholdHandler"
+# The account and address pair first: a success clears that one only (portal/lockouts.py).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+LOCKOUT_THRESHOLDS = {
+    "username,ip_address": int(os.environ.get("DJANGO_LOCKOUT_ACCOUNT_ADDRESS", "5")),
+    "ip_address": int(os.environ.get("DJANGO_LOCKOUT_ADDRESS", "20")),
+    "username": int(os.environ.get("DJANGO_LOCKOUT_ACCOUNT", "10")),
+}
+AXES_FAILURE_LIMIT = LOCKOUT_THRESHOLDS["username,ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DJANGO_LOCKOUT_MINUTES", "15")))
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "monographs.views.locked_out"
+AXES_LOCKOUT_CALLABLE = "portal.lockouts.locked_out"
+# The sign-in is a two-step form (django-two-factor-auth): its password field is
+# "auth-password", which axes must mask like "password" in what it stores.
+AXES_SENSITIVE_PARAMETERS = ["auth-password", "token-otp_token", "backup-otp_token"]
 # Where the client's address comes from. Only REMOTE_ADDR by default: without a
 # proxy that sets it, X-Forwarded-For is whatever the client wants it to be, and a
 # forged one would dodge the lockout. See README, "Configuration".

@@ -58,10 +58,29 @@ def make_user(username: str, role: str | None = None, **extra):
     return user
 
 
+def verify(client, user):
+    """Mark ``client``'s session as past the second factor, as a code from the user's
+    authenticator app does (django-otp keeps the device that verified it)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def staff_login(client, user):
+    """``force_login`` with the second factor passed: a staff session as the admin needs it."""
+    client.force_login(user)
+    return verify(client, user)
+
+
 def signed_in(user):
     """A test client with ``user``'s session (no login form, so no lockout)."""
     from django.test import Client
 
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_login(Client(), user)

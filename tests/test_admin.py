@@ -5,13 +5,15 @@ from django.urls import reverse
 from monographs.choices import Severity
 from monographs.models import Drug
 
+from .factories import staff_login
+
 
 @pytest.fixture
 def staff_client(db, client):
     user = get_user_model().objects.create_user(
         "pharmacist", password="unused-in-tests", is_staff=True, is_superuser=True
     )
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

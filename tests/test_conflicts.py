@@ -7,7 +7,7 @@ from django.urls import reverse
 from monographs.choices import Severity, Status
 from monographs.models import Drug
 
-from .factories import make_drug, make_user
+from .factories import make_drug, make_user, staff_login
 from .test_admin import form_data
 
 
@@ -19,14 +19,14 @@ def drug(db):
 @pytest.fixture
 def first(db):
     client = Client()
-    client.force_login(make_user("ana", "Pharmacist", first_name="Ana", last_name="Silva"))
+    staff_login(client, make_user("ana", "Pharmacist", first_name="Ana", last_name="Silva"))
     return client
 
 
 @pytest.fixture
 def second(db):
     client = Client()
-    client.force_login(make_user("ben", "Pharmacist", first_name="Ben", last_name="Okoro"))
+    staff_login(client, make_user("ben", "Pharmacist", first_name="Ben", last_name="Okoro"))
     return client
 
 
@@ -127,7 +127,7 @@ def test_saving_again_after_seeing_the_conflict_is_a_decision_and_goes_through(d
 
 def test_a_stale_form_of_a_deleted_monograph_saves_nothing(drug, second, db):
     reviewer = Client()
-    reviewer.force_login(make_user("rae", "Reviewer"))
+    staff_login(reviewer, make_user("rae", "Reviewer"))
     data = form_data(second.get(url(drug)))
     reviewer.post(reverse("admin:monographs_drug_delete", args=[drug.pk]), {"post": "yes"})
     response = second.post(url(drug), data)

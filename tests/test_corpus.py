@@ -14,6 +14,7 @@ from monographs.importer.parse import decode
 from monographs.models import Drug
 
 from .conftest import DATA
+from .factories import staff_login
 from .textcheck import missing_lines
 
 CORPUS = DATA / "corpus"
@@ -75,7 +76,7 @@ def test_the_sample_imports_and_only_the_second_file_of_a_title_fails(imported):
 
 
 def test_every_line_of_every_sample_file_is_on_its_page(imported, client):
-    client.force_login(imported["staff"])  # drafts are shown to staff only
+    staff_login(client, imported["staff"])  # drafts are shown to staff only
     missing = {}
     for path in FILES:
         if path == SHARED_TITLE:

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from .factories import make_drug
+from .factories import make_drug, staff_login
 
 PROJECT = Path(__file__).resolve().parents[1]
 TEMPLATES = sorted((PROJECT / "templates").rglob("*.html"))
@@ -15,7 +15,7 @@ TEMPLATES = sorted((PROJECT / "templates").rglob("*.html"))
 
 @pytest.fixture
 def superuser_client(db, client):
-    client.force_login(get_user_model().objects.create_superuser("editor", password=None))
+    staff_login(client, get_user_model().objects.create_superuser("editor", password=None))
     return client
 
 

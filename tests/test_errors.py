@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from .factories import staff_login
 from .xss import audit
 
 
@@ -41,7 +42,7 @@ def test_a_failing_view_answers_500_in_the_site_style_and_is_logged(db, caplog):
 
 
 def test_a_staff_member_without_the_permission_gets_a_styled_403(db, client):
-    client.force_login(get_user_model().objects.create_user("clerk", is_staff=True))
+    staff_login(client, get_user_model().objects.create_user("clerk", is_staff=True))
     response = client.get(reverse("admin:monographs_drug_changelist"))
     assert response.status_code == 403
     assert_site_page(response, "Not allowed")

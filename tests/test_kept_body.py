@@ -8,7 +8,7 @@ from monographs import monograph_body
 from monographs.choices import Severity, Status
 from monographs.models import Drug, Faq, SideEffect
 
-from .factories import make_drug, make_user
+from .factories import make_drug, make_user, staff_login
 from .test_admin import form_data
 
 
@@ -45,7 +45,7 @@ def test_a_filtered_page_is_rendered_for_its_request_and_not_kept(drug, client):
 def test_a_save_in_the_admin_is_on_the_next_page(drug, client):
     page(client, drug)
     editor = Client()
-    editor.force_login(make_user("pat", "Pharmacist"))
+    staff_login(editor, make_user("pat", "Pharmacist"))
     url = reverse("admin:monographs_drug_change", args=[drug.pk])
     data = form_data(editor.get(url))
     index = [e.name for e in drug.side_effects.order_by("position", "id")].index("Effect 2")
@@ -92,7 +92,7 @@ def test_a_body_rendered_from_a_version_saved_meanwhile_is_not_kept(drug):
 
 def test_staff_and_readers_get_the_same_body(drug, client, admin_user):
     staff = Client()
-    staff.force_login(admin_user)
+    staff_login(staff, admin_user)
     body = kept(drug) or (page(client, drug) and kept(drug))
     assert body in page(staff, drug)
     Drug.objects.filter(pk=drug.pk).update(status=Status.DRAFT)

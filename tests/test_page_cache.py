@@ -27,6 +27,8 @@ from tests.factories import make_drug
 from tests.htmlforms import add_inline_form, form_fields
 from tests.redis_helpers import redis_url_for_tests, remove_keys, skip_unless_redis
 
+from .factories import staff_login
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -303,7 +305,7 @@ class TestAdminEdits:
     @pytest.fixture
     def editing(self, page_cache, drug, client, editor, django_capture_on_commit_callbacks):
         editor_client = type(client)()
-        editor_client.force_login(editor)
+        staff_login(editor_client, editor)
         url = reverse("admin:monographs_drug_change", args=[drug.pk])
 
         def submit(edit):
@@ -342,7 +344,7 @@ class TestAdminEdits:
 def test_staff_and_session_holders_bypass_the_cache(page_cache, drug, client, editor):
     page(client, "/drugs/cachamine/")
     assert client.get("/drugs/cachamine/")["X-Page-Cache"] == "hit"
-    client.force_login(editor)
+    staff_login(client, editor)
     response = client.get("/drugs/cachamine/")
     assert "X-Page-Cache" not in response
     # Staff preview drafts; such a page must never reach a reader.

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from monographs.choices import Status
 
-from .factories import make_drug
+from .factories import make_drug, staff_login
 
 DETAIL_QUERIES = 4  # the drug (with its ingredients), then its sections, side effects and FAQs
 
@@ -93,7 +93,7 @@ def test_unknown_page_answers_404_in_the_site_style(db, client):
 
 def test_staff_preview_a_draft_with_a_banner(db, client, admin_user):
     drug = make_drug("Draftamine", status=Status.DRAFT)
-    client.force_login(admin_user)
+    staff_login(client, admin_user)
     response = client.get(drug.get_absolute_url())
     assert response.status_code == 200
     assert b"Not published" in response.content

@@ -2,8 +2,11 @@
 
 Roles: an anonymous reader; a signed-in account that is not staff; a staff account
 with no role; the Pharmacist and Reviewer groups (staff, as editors are); a
-superuser. A new admin or editing address (history, restore, workflow actions)
-is one more row.
+superuser. Each staff role has signed in with both factors (a password and a code
+from an authenticator app); ``test_a_password_alone_opens_no_admin_or_editing_address``
+tries every address again with a session that has passed the password only, as a
+superuser, a Reviewer and a Pharmacist. A new admin or editing address (history,
+restore, workflow actions) is one more row.
 
 Outcomes:
 - OK: served (200, or a redirect after a successful POST), and the POST took effect;
@@ -25,14 +28,15 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 from reversion.models import Version
 
 from monographs import history, workflow
 from monographs.choices import Status
-from monographs.models import Drug
+from monographs.models import AuditEvent, Drug
 
-from .factories import make_drug
+from .factories import make_drug, staff_login
 from .test_admin import form_data
 
 OK, LOGIN, DENIED, IGNORED = "ok", "login", "denied", "ignored"
@@ -172,6 +176,20 @@ def publish_action(w):
     return {"action": "publish", "_selected_action": [w.waiting.pk]}
 
 
+def reset_action(w):
+    return {"action": "reset_second_factor", "_selected_action": [w.enrolled.pk]}
+
+
+def device_reset(w):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return not TOTPDevice.objects.filter(user=w.enrolled).exists()
+
+
+def audit_event(w):
+    return w.audit_event.pk
+
+
 def delete_action(w):
     return {"action": "delete_selected", "_selected_action": [w.drug.pk], "post": "yes"}
 
@@ -219,6 +237,13 @@ ENDPOINTS = [
     get("sign-in lockouts", "admin:axes_accessattempt_changelist"),
     get("sign-in log", "admin:axes_accesslog_changelist"),
     get("sign-in failures", "admin:axes_accessfailurelog_changelist"),
+    post("reset a second factor", "admin:auth_user_changelist", data=reset_action,
+         effect=device_reset),
+    get("audit log", "admin:monographs_auditevent_changelist"),
+    get("audit event", "admin:monographs_auditevent_change", audit_event),
+    Endpoint("audit log by action", "get",
+             lambda w: reverse("admin:monographs_auditevent_changelist") + "?action=sign_in"),
+    get("backup codes", "two_factor:backup_tokens"),
     post("markdown preview", "markdownx_markdownify", data=lambda w: {"content": "**x**"}),
     post("image upload", "markdownx_upload", data=png, effect=image_stored),
 ]  # fmt: skip
@@ -264,6 +289,13 @@ MATRIX = {
     "sign-in lockouts":     (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
     "sign-in log":          (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
     "sign-in failures":     (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
+    "reset a second factor": (LOGIN,  LOGIN,  DENIED, DENIED,   DENIED,  OK),
+    # The audit log: read by Reviewers and superusers, written by nobody.
+    "audit log":            (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
+    "audit event":          (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
+    "audit log by action":  (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
+    # Any signed-in account makes its own backup codes, once past the second factor.
+    "backup codes":         (LOGIN,   LOGIN,  OK,     OK,       OK,      OK),
     "markdown preview":     (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
     "image upload":         (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
 }  # fmt: skip
@@ -280,8 +312,7 @@ def world(db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     User = get_user_model()
     root = User.objects.create_superuser("root", password=None)
-    superuser = Client()
-    superuser.force_login(root)
+    superuser = staff_login(Client(), root)
     drug = make_drug()
     history.ensure_recorded(drug)
     with reversion.create_revision():
@@ -293,6 +324,8 @@ def world(db, settings, tmp_path):
     lost = make_drug("Lostamine")
     history.ensure_recorded(lost)
     lost.delete()
+    enrolled = User.objects.create_user("enrolled", is_staff=True)
+    TOTPDevice.objects.create(user=enrolled, name="default", confirmed=True)
     return SimpleNamespace(
         drug=drug,
         draft=make_drug(status=Status.DRAFT),
@@ -300,6 +333,8 @@ def world(db, settings, tmp_path):
         archived=make_drug(status=Status.ARCHIVED),
         lost_version=Version.objects.get_deleted(Drug).get().pk,
         someone=User.objects.create_user("someone"),
+        enrolled=enrolled,
+        audit_event=AuditEvent.objects.create(action=AuditEvent.Action.SIGN_IN, username="root"),
         group=Group.objects.get(name="Pharmacist"),
         superuser=superuser,
         root=root,
@@ -307,7 +342,7 @@ def world(db, settings, tmp_path):
     )
 
 
-def client_for(role: str, world) -> Client:
+def client_for(role: str, world, *, second_factor: bool = True) -> Client:
     client = Client()
     User = get_user_model()
     if role == "anonymous":
@@ -318,13 +353,16 @@ def client_for(role: str, world) -> Client:
         user = User.objects.create_user(role, is_staff=role != "member")
         if role in {"pharmacist", "reviewer"}:
             user.groups.add(Group.objects.get(name=role.capitalize()))
-    client.force_login(user)
+    if second_factor and user.is_staff:
+        return staff_login(client, user)
+    client.force_login(user)  # a password alone: no device verified this session
     return client
 
 
 def outcome(response, endpoint: Endpoint, world) -> str:
     took_effect = endpoint.effect(world) if endpoint.effect else True
-    if response.status_code == 302 and response["Location"].startswith(reverse("admin:login")):
+    sign_in = (reverse("admin:login"), reverse("two_factor:login"))
+    if response.status_code == 302 and response["Location"].startswith(sign_in):
         return LOGIN if not (endpoint.effect and took_effect) else "login, but it took effect"
     if response.status_code == 403:
         return DENIED if not (endpoint.effect and took_effect) else "denied, but it took effect"
@@ -340,6 +378,31 @@ def test_permission_matrix(world, endpoint, role, expected):
     url = endpoint.url(world)
     response = client.get(url) if endpoint.method == "get" else client.post(url, data)
     assert outcome(response, endpoint, world) == expected
+
+
+PASSWORD_ONLY = [
+    pytest.param(endpoint, role, id=f"{endpoint}-{role}")
+    for endpoint in ENDPOINTS
+    for role in ["pharmacist", "reviewer", "superuser"]
+    if MATRIX[endpoint.label][ROLES.index(role)] != LOGIN
+]
+
+
+@pytest.mark.parametrize(("endpoint", "role"), PASSWORD_ONLY)
+def test_a_password_alone_opens_no_admin_or_editing_address(world, endpoint, role):
+    """Every address a staff role may use with both factors sends a session that has
+    passed only the password to the sign-in, and a POST there changes nothing."""
+    data = endpoint.data(world) if endpoint.data else None
+    client = client_for(role, world, second_factor=False)
+    url = endpoint.url(world)
+    response = client.get(url) if endpoint.method == "get" else client.post(url, data)
+    assert outcome(response, endpoint, world) == LOGIN
+
+
+def test_the_sign_in_asks_a_password_only_session_to_enrol_a_device(world):
+    client = client_for("pharmacist", world, second_factor=False)
+    response = client.get(reverse("admin:index"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("two_factor:setup")
 
 
 def test_every_endpoint_has_a_row_and_every_row_an_endpoint():

@@ -12,7 +12,7 @@ from monographs import workflow
 from monographs.choices import Status
 from monographs.models import Drug
 
-from .factories import make_drug, make_user
+from .factories import make_drug, make_user, staff_login
 
 TODAY = timezone.localdate()
 
@@ -44,7 +44,7 @@ def monographs(db):
 @pytest.fixture
 def reviewer_client(db):
     client = Client()
-    client.force_login(make_user("rae", "Reviewer"))
+    staff_login(client, make_user("rae", "Reviewer"))
     return client
 
 
@@ -89,6 +89,6 @@ def test_the_admin_index_counts_the_queues_and_links_the_list_filter(monographs,
 
 def test_the_dashboard_is_for_editors_only(monographs, db):
     client = Client()
-    client.force_login(make_user("plainstaff"))
+    staff_login(client, make_user("plainstaff"))
     assert client.get(reverse("admin:monographs_drug_review")).status_code == 403
     assert "Reviews" not in client.get(reverse("admin:index")).content.decode()

@@ -8,8 +8,11 @@ import os
 import re
 import secrets
 import uuid
+from base64 import b32decode
 from contextlib import contextmanager
 from urllib.parse import urlsplit
+
+from django_otp.oath import totp
 
 from tests.conftest import SEED
 from tests.htmlforms import form_fields
@@ -54,12 +57,23 @@ def throwaway_database(tmp_path):
 
 
 def sign_in(browser, username, password):
-    login = browser.get("/admin/login/?next=/admin/")
+    """Through the real pages: the password, then (a first sign-in) enrolling an
+    authenticator app with the code computed from the key the page shows."""
+    login_url = "/account/login/?next=/admin/"
+    login = browser.get(login_url)
     assert login.status == 200
-    data = form_fields(login.text, "login-form")
-    data.update(username=[username], password=[password])
-    answer = browser.post("/admin/login/?next=/admin/", data)
+    data = form_fields(login.text)
+    data.update({"auth-username": [username], "auth-password": [password]})
+    answer = browser.post(login_url, data)
     assert answer.status == 302, answer.text[:2000]
+    setup_url = "/account/two-factor/setup/"
+    welcome = browser.get(setup_url)
+    generator = browser.post(setup_url, form_fields(welcome.text))
+    secret = b32decode(re.search(r'<code class="secret">([A-Z2-7]+)</code>', generator.text)[1])
+    data = form_fields(generator.text)
+    data["generator-token"] = [f"{totp(secret):06d}"]
+    enrolled = browser.post(setup_url, data)
+    assert enrolled.status == 302, enrolled.text[:2000]
     assert "sessionid" in browser.cookies
 
 

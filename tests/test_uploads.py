@@ -11,6 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from .factories import staff_login
+
 XHR = {"x-requested-with": "XMLHttpRequest"}
 STORED = re.compile(r"^!\[\]\(/media/markdownx/([0-9a-f]{32})\.(png|jpg)\)$")
 
@@ -45,7 +47,7 @@ def media(settings, tmp_path):
 def editor_client(db, client, media):
     user = get_user_model().objects.create_user("pharmacist", is_staff=True)
     user.groups.add(Group.objects.get(name="Pharmacist"))
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from monographs.markdown import ALLOWED_URL_SCHEMES, render, sanitise
 
+from .factories import staff_login
 from .xss import ADMIN_SCRIPTS, CORPUS, AdminEntry, audit, load_vectors, read_vectors, text_of
 
 VECTORS = load_vectors()
@@ -15,7 +16,7 @@ VECTORS = load_vectors()
 @pytest.fixture
 def superuser_client(db):
     client = Client()
-    client.force_login(get_user_model().objects.create_superuser("editor", password=None))
+    staff_login(client, get_user_model().objects.create_superuser("editor", password=None))
     return client
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from monographs.models import Drug
+from tests.factories import staff_login
 
 CHROMIUM = Path("/usr/bin/chromium")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +65,7 @@ def signed_in(page, live_server, superuser):
     from django.test import Client
 
     client = Client()
-    client.force_login(superuser)
+    staff_login(client, superuser)
     page.context.add_cookies(
         [
             {
@@ -144,7 +145,7 @@ def sign_in(context, live_server, user) -> None:
     from django.test import Client
 
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]

@@ -8,6 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 from playwright.sync_api import Page, expect
 
@@ -42,6 +44,7 @@ def reviewer(editorial_roles):
     """A Reviewer, with the role as the migrations make it."""
     user = get_user_model().objects.create_user("reviewer", password=PASSWORD, is_staff=True)
     user.groups.add(Group.objects.get(name="Reviewer"))
+    TOTPDevice.objects.create(user=user, name="default", confirmed=True)
     return user
 
 
@@ -49,10 +52,14 @@ def test_a_reviewer_signs_in_edits_and_saves_a_drug_under_the_csp(
     watched: Page, live_server, live_seed_drug, reviewer, screenshots_dir
 ):
     page = watched
-    assert_csp(page.goto(live_server.url + reverse("admin:login")))
+    assert_csp(page.goto(live_server.url + reverse("admin:login")))  # after its redirects
     page.get_by_label("Username").fill("reviewer")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Continue").click()
+    # The code an authenticator app with the device's secret shows now.
+    device = TOTPDevice.objects.get(user=reviewer)
+    page.get_by_label("Token").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#site-name")).to_have_text("Drug monograph portal")
 
     url = reverse("admin:monographs_drug_change", args=[live_seed_drug.pk])

@@ -35,6 +35,7 @@ PAGES = {
     "lookup-results": "/side-effects/?q=pancreatitis&severity=serious",
     "compare": "/compare/?drugs=isotretinoin-systemic,isotretinoin-topical,isotretinoin",
     "not-found": "/drugs/no-such-medicine/",
+    "staff-sign-in": "/account/login/?next=/admin/",
     "api-guide": "/api/",
 }
 

@@ -19,6 +19,7 @@ from playwright.sync_api import Page
 
 from tests.xss import DATA_BLOCK_TYPES, URL_ATTRIBUTES, AdminEntry, load_vectors
 
+from ..factories import staff_login
 from .conftest import csp_violations, wait_for_previews
 
 pytestmark = pytest.mark.browser
@@ -70,7 +71,7 @@ DOM_AUDIT = """
 @pytest.fixture
 def vector_drugs(superuser):
     client = Client()
-    client.force_login(superuser)
+    staff_login(client, superuser)
     entry = AdminEntry(client)
     return [(vector, entry.add(vector.text, f"xss-{n}")) for n, vector in enumerate(VECTORS)]
 

@@ -25,7 +25,7 @@ def count_every_term(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monographs', '0011_search_entry'),
+        ('monographs', '0012_search_entry'),
     ]
 
     operations = [

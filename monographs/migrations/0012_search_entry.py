@@ -71,7 +71,7 @@ def index_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monographs', '0010_history_uses_new_drug_field_names'),
+        ('monographs', '0011_audit_log'),
     ]
 
     operations = [
