@@ -138,7 +138,7 @@ def test_a_keyboard_reader_can_skip_to_content_and_filter_side_effects(small_sit
 
 def test_a_keyboard_reader_can_search_and_open_a_result(small_site, page: Page):
     page.goto(small_site.url + "/")
-    page.get_by_label("Search medicines").focus()
+    page.locator("#home-q").focus()
     page.keyboard.type("acne")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Results for “acne”")
