@@ -173,6 +173,16 @@ class Drug(index.Indexed, models.Model):
     imported_version = models.PositiveIntegerField(
         null=True, blank=True, editable=False, help_text="The version the last import wrote."
     )
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="possible_duplicates",
+        help_text="Imported from a second file whose title cleans up to this monograph's: "
+        "a pharmacist merges the two.",
+    )
 
     objects = DrugQuerySet.as_manager()
 
@@ -206,9 +216,17 @@ class Drug(index.Indexed, models.Model):
                 fields=["status", "-reviewed_on", "title"], name="drug_status_reviewed_idx"
             ),
             models.Index(F("status"), Initial("title"), F("title"), name="drug_status_initial_idx"),
+            # The importer finds the monograph a file went into by its path, else its title.
+            models.Index(fields=["source_path"], name="drug_source_path_idx"),
+            models.Index(fields=["title"], name="drug_title_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["title"], name="drug_unique_title"),
+            # A second file of one title is kept as a flagged duplicate until merged.
+            models.UniqueConstraint(
+                fields=["title"],
+                condition=models.Q(duplicate_of__isnull=True),
+                name="drug_unique_title",
+            ),
             models.CheckConstraint(condition=~models.Q(slug=""), name="drug_slug_not_empty"),
         ]
         permissions = [

@@ -11,10 +11,10 @@ Nothing here touches the database.
 """
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 
-import frontmatter
 import ftfy
 import yaml
 from django.utils.text import slugify
@@ -25,6 +25,8 @@ from .tiers import classify, hint, is_hint, is_tier
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_TITLE = 500
+# Front matter holds a layout and a title; a few keys more at most.
+MAX_FRONT_MATTER = 64 * 1024
 
 _block_parser = MarkdownIt("commonmark")
 
@@ -514,6 +516,44 @@ def _structure_faqs(blocks: list[Block]) -> tuple[list[str], list[ParsedFaq]]:
 # -- the whole file ---------------------------------------------------------
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader, bounded: no aliases, and dates kept as the text they were.
+
+    An alias repeats a node wherever it is named, so a few hundred bytes of
+    aliases to aliases expand to megabytes (a "billion laughs"); the corpus
+    never uses them. A date or time stays the text the file wrote, which is
+    what the front matter is kept (and written back) as.
+    """
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not accepted in front matter", mark
+            )
+        return super().compose_node(parent, index)
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+
+
+def _as_data(value):
+    """Front matter values as JSON can hold them; anything else as its text."""
+    if isinstance(value, dict):
+        return {str(key): _as_data(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_data(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, set):
+        return sorted(str(item) for item in value)
+    return str(value)
+
+
 def _front_matter(text: str) -> tuple[dict, str, int]:
     """(metadata, content, line number of the content's first line)."""
     if not text.startswith("---"):
@@ -523,18 +563,31 @@ def _front_matter(text: str) -> tuple[dict, str, int]:
         end = next(i for i, line in enumerate(lines[1:], start=1) if line.strip() == "---")
     except StopIteration:
         raise ParseError("front matter is not closed by a '---' line", 1) from None
+    header = "\n".join(lines[1:end])
+    if len(header) > MAX_FRONT_MATTER:
+        raise ParseError(
+            f"the front matter is {len(header):,} characters; at most {MAX_FRONT_MATTER:,}", 2
+        )
     try:
-        post = frontmatter.loads(text)
+        metadata = yaml.load(header, Loader=_FrontMatterLoader)
     except yaml.YAMLError as error:
         # Point at where the broken construct starts, within the front matter.
         mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
-        # The YAML text starts on the opening "---" line, after its newline.
-        line = min(mark.line + 1, end + 1) if mark is not None else 1
+        # The YAML text starts on the line after the opening "---".
+        line = min(mark.line + 2, end + 1) if mark is not None else 1
         problem = getattr(error, "problem", None) or str(error).split("\n")[0]
         raise ParseError(f"invalid YAML in front matter: {problem}", line) from None
-    metadata = dict(post.metadata)
+    except RecursionError:
+        raise ParseError("invalid YAML in front matter: nested too deeply", 2) from None
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise ParseError("front matter is not a list of keys and values", 2)
+    metadata = _as_data(metadata)
     title = metadata.get("title")
-    if not isinstance(title, str | int | float) or not str(title).strip():
+    if isinstance(title, bool) or not isinstance(title, str | int | float):
+        title = None
+    if title is None or not str(title).strip():
         raise ParseError("front matter has no 'title'", 2)
     return metadata, "\n".join(lines[end + 1 :]), end + 2
 
