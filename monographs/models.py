@@ -11,7 +11,7 @@ from modelsearch.queryset import SearchableQuerySetMixin
 
 from . import links, terms
 from .choices import Frequency, SectionKind, Severity, Status
-from .markdown import render
+from .markdown import render, render_inline
 
 
 class Initial(Func):
@@ -216,17 +216,14 @@ class Drug(index.Indexed, models.Model):
                 fields=["status", "-reviewed_on", "title"], name="drug_status_reviewed_idx"
             ),
             models.Index(F("status"), Initial("title"), F("title"), name="drug_status_initial_idx"),
-            # The importer finds the monograph a file went into by its path, else its title.
+            # The importer finds the monograph a file went into by its path, else its
+            # title. Titles may repeat: a corpus's second file of one title is kept,
+            # flagged as a possible duplicate, until a pharmacist merges the two;
+            # page addresses (slugs) stay unique.
             models.Index(fields=["source_path"], name="drug_source_path_idx"),
             models.Index(fields=["title"], name="drug_title_idx"),
         ]
         constraints = [
-            # A second file of one title is kept as a flagged duplicate until merged.
-            models.UniqueConstraint(
-                fields=["title"],
-                condition=models.Q(duplicate_of__isnull=True),
-                name="drug_unique_title",
-            ),
             models.CheckConstraint(condition=~models.Q(slug=""), name="drug_slug_not_empty"),
         ]
         permissions = [
@@ -386,6 +383,12 @@ class SideEffect(models.Model):
         blank=True,
         help_text="On the last of a sentence list: the text that closes it.",
     )
+    list_start = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="On the first of a list written in a sentence: the words before it, "
+        "e.g. “Common side effects include ”.",
+    )
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -412,6 +415,11 @@ class SideEffect(models.Model):
     @property
     def severity_slug(self) -> str:
         return Severity(self.severity).slug
+
+    @property
+    def display_html(self) -> str:
+        """:attr:`display_name` as sanitised inline HTML (emphasis, <i>, <sub> and the like)."""
+        return render_inline(self.display_name)
 
     @property
     def display_name(self) -> str:

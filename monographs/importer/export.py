@@ -31,6 +31,7 @@ def to_parsed(drug: Drug) -> ParsedMonograph:
                 written_inline=e.written_inline,
                 separator=e.separator,
                 list_end=e.list_end,
+                list_start=e.list_start,
             )
             for e in drug.side_effects.all()
         ],

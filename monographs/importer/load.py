@@ -193,6 +193,7 @@ def side_effect_rows(drug: Drug, parsed) -> list[SideEffect]:
             written_inline=e.written_inline,
             separator=e.separator[:20],
             list_end=e.list_end[:2000],
+            list_start=e.list_start[:1000],
             position=i,
         )
         for i, e in enumerate(parsed, start=1)

@@ -73,6 +73,7 @@ class ParsedSideEffect:
     written_inline: bool = False
     separator: str = ""
     list_end: str = ""
+    list_start: str = ""
 
 
 @dataclass
@@ -285,6 +286,8 @@ def _split_terms(text: str) -> list[tuple[str, str]]:
 def _is_term(text: str) -> bool:
     """A short noun phrase such as "Dry mouth" or "Rash (itchy)"."""
     outside = re.sub(r"\([^)]*\)", "", text)
+    # "<i>C. difficile</i>-associated diarrhea": tags and a genus's initial end no sentence.
+    outside = re.sub(r"\b[A-Z]\.(?=\s+[a-z])", "C", re.sub(r"</?\w+>", "", outside))
     return (
         bool(outside.strip())
         and len(outside.split()) <= _MAX_NAME_WORDS
@@ -397,6 +400,88 @@ def _labelled_terms(text: str, lead: str, ingredients: list[str]) -> list[Parsed
     return effects
 
 
+# -- side effects written as a sentence -------------------------------------
+
+# Words after which a sentence lists side effects: "Common side effects
+# include a, b and c.", "… such as a, b or c", "some people may experience a, b".
+_LIST_OPENER = re.compile(
+    r"(?:\b(?:includes?|including|included|such as|like|experiences?|involves?|"
+    r"(?:are|is)(?: generally| usually| typically| mostly)?|consist of|comprise|"
+    r"causes?|reported)|:)[ \t]+",
+    re.I,
+)
+_MIN_PROSE_TERMS = 2
+
+
+def _sentence_end(text: str, start: int) -> int:
+    """Where the sentence running through ``start`` ends: its full stop, outside brackets."""
+    depth = 0
+    for index in range(start, len(text)):
+        char = text[index]
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(0, depth - 1)
+        elif (
+            depth == 0 and char in ".!?;" and (index + 1 == len(text) or text[index + 1].isspace())
+        ):
+            if char == "." and re.search(r"(\be\.g|\bi\.e|\betc|\bvs|\b[A-Z])$", text[start:index]):
+                continue
+            return index
+    return len(text)
+
+
+def _split_last(separator: str, term: str) -> list[tuple[str, str]]:
+    """ "headache and dizziness", the last of a sentence's terms, as two (outside brackets)."""
+    outside = re.sub(r"\([^()]*\)", lambda m: "_" * len(m[0]), term)
+    matches = list(re.finditer(r" (and|or|and/or) ", outside))
+    if not matches:
+        return [(separator, term)]
+    match = matches[-1]
+    return [(separator, term[: match.start()]), (match[0], term[match.end() :])]
+
+
+def _prose_list(text: str) -> tuple[str, list[tuple[str, str]], str] | None:
+    """A sentence's list of side effects: (the words before it, its terms, the words after).
+
+    "Common side effects include nausea, headache (mild, passing), and
+    dizziness. They pass." gives ("Common side effects include ",
+    [("", "nausea"), (", ", "headache (mild, passing)"), (", and ", "dizziness")],
+    ". They pass."). The first sentence whose words after an opener are all
+    short terms is the list; the rest of the text stays words around it.
+    """
+    if "\n" in text.strip():
+        return None
+    for opener in _LIST_OPENER.finditer(text):
+        end = _sentence_end(text, opener.end())
+        body = text[opener.end() : end]
+        terms = _split_terms(body)
+        terms[-1:] = _split_last(*terms[-1]) if terms else []
+        # A list ends at its "and" or "or": "Serious ones, such as a, b, or c,
+        # need attention" lists three; what follows is the sentence going on.
+        last = max(
+            (i for i, (separator, _) in enumerate(terms) if _AND_OR.search(separator)), default=0
+        )
+        terms = terms[: last + 1]
+        if len(terms) < _MIN_PROSE_TERMS or terms[0][0]:
+            continue
+        if all(_is_term(_plain(term)) and len(term) <= 255 for _, term in terms):
+            listed = _end_of(body, terms)
+            return text[: opener.end()], terms, body[listed:] + text[end:]
+    return None
+
+
+_AND_OR = re.compile(r"\b(and|or)\b", re.I)
+
+
+def _end_of(body: str, terms: list[tuple[str, str]]) -> int:
+    """Where the last of ``terms``, found in order in ``body``, ends."""
+    position = 0
+    for _, term in terms:
+        position = body.index(term, position) + len(term)
+    return position
+
+
 def _is_lead_in(block: Block, following: Block | None) -> bool:
     return (
         block.type == "paragraph"
@@ -404,6 +489,32 @@ def _is_lead_in(block: Block, following: Block | None) -> bool:
         and following.type in {"bullet_list", "ordered_list"}
         and _plain(block.text).endswith(":")
     )
+
+
+def _prose_effects(text: str, context: str, *, bullet: bool) -> list[ParsedSideEffect] | None:
+    """A paragraph or bullet that lists side effects in a sentence, as side effects.
+
+    The words before the list are its tier's wording, read for severity and
+    frequency (else ``context``, the sentence introducing a bulleted list, is);
+    they and the words after it are kept verbatim to write the text back.
+    """
+    found = _prose_list(text)
+    if found is None:
+        return None
+    start, terms, end = found
+    label = _plain(start)
+    # The portal's own wording for a pharmacist's choice is the whole answer.
+    tier, lead = (context, "") if is_hint(context) else (label, context)
+    effects = [
+        _side_effect(term, lead=lead, tier=tier, tier_label=label, written_inline=True,
+                     separator=separator)
+        for separator, term in terms
+    ]  # fmt: skip
+    if any(effect is None for effect in effects):
+        return None
+    effects[0].list_start = ("* " if bullet else "") + start
+    effects[-1].list_end = end
+    return effects
 
 
 def _structure_side_effects(
@@ -414,15 +525,25 @@ def _structure_side_effects(
     lead = ""
     for index, block in enumerate(blocks):
         following = blocks[index + 1] if index + 1 < len(blocks) else None
-        if _is_lead_in(block, following):
+        if _is_lead_in(block, following) or (
+            block.type == "paragraph"
+            and following is not None
+            and following.type == "paragraph"
+            and is_hint(_plain(block.text))
+        ):
             lead = block.text.strip()
             continue
         if block.type == "paragraph":
-            labelled = _labelled_terms(block.text, "", ingredients)
+            labelled = _labelled_terms(block.text, "", ingredients) or _prose_effects(
+                block.text, _plain(lead), bullet=False
+            )
             if labelled:
                 found.extend(labelled)
             else:
+                if lead:
+                    kept.append(lead)
                 kept.append(block.text)
+            lead = ""
             continue
         if block.type not in {"bullet_list", "ordered_list"}:
             kept.append(block.text)
@@ -445,17 +566,25 @@ def _structure_side_effects(
             # The sentence that introduced the list is the tier's wording.
             last_sentence = _SENTENCE_END.split(_plain(lead))[-1] if lead else ""
             effect = _side_effect(text, lead=_plain(lead), tier=last_sentence, tier_label=label)
-            if effect is None:
-                leftovers.append(item)
-            else:
+            if effect is not None and _ingredient(effect.name, ingredients):
+                effect = None  # "**Cyproheptadine:** Common side effects include a, b": a list
+            if effect is not None:
                 listed.append(effect)
+            elif block.type == "bullet_list" and (
+                prose := _prose_effects(text, _plain(lead), bullet=True)
+            ):
+                listed.extend(prose)
+            else:
+                leftovers.append(item)
         # A lead-in stays in the text unless its list's own items carry it
         # (a tier's bullets, or organ-system lists under it).
-        carried = listed and all(e.tier_label == label for e in listed)
+        # A list written in a sentence carries its own words, whatever its lead-in.
+        bulleted = [e for e in listed if not e.written_inline or e.tier_label == label]
+        carried = bulleted and all(e.tier_label == label for e in bulleted)
         if lead and not hint and not (carried and label):
             kept.append(lead)
             for effect in listed:
-                if effect.tier_label == label:
+                if effect.tier_label == label and not effect.list_start:
                     effect.tier_label = ""
         found.extend(listed)
         if leftovers:
@@ -646,7 +775,12 @@ def parse(text: str) -> ParsedMonograph:
         raise ParseError(f"the title {title!r} gives an empty page address", 2)
     if len(title) > MAX_TITLE:
         raise ParseError(f"the title is {len(title)} characters; at most {MAX_TITLE}", 2)
-    ingredients = [part.strip() for part in title.split(" + ")] if " + " in title else []
+    # "Metformin + Voglibose .": stray punctuation after the last name is no part of it.
+    ingredients = (
+        [re.sub(r"(?<=\w)[\s.,;:]+$", "", part.strip()) for part in title.split(" + ")]
+        if " + " in title
+        else []
+    )
     monograph = ParsedMonograph(
         title=title,
         slug=slug,
@@ -722,11 +856,17 @@ def parse(text: str) -> ParsedMonograph:
                 lead, blocks = paragraphs[1:], []
             kind = SectionKind.OTHER
         if kind == SectionKind.SIDE_EFFECTS:
+            # Text on the heading's own line stays text: on the page it follows
+            # the heading, as in the source, and the lists come after it.
             kept, effects = _structure_side_effects(blocks, ingredients)
+            in_sentence = ended = False  # a list in a sentence keeps its own words
             for effect in effects if about else []:
                 label = effect.tier_label
+                in_sentence = bool(effect.list_start) or (in_sentence and not ended)
+                ended = bool(effect.list_end)
                 if (
-                    label
+                    not in_sentence
+                    and label
                     and not label.startswith(f"{about} – ")
                     and not _ingredient(label, ingredients)
                 ):
@@ -833,7 +973,7 @@ def _side_effect_lists(effects: list[ParsedSideEffect]) -> list[str]:
             previous.severity,
             previous.frequency,
         )
-        if same and not previous.list_end:
+        if same and not previous.list_end and not effect.list_start:
             runs[-1].append(effect)
         else:
             runs.append([effect])
@@ -844,6 +984,17 @@ def _side_effect_lists(effects: list[ParsedSideEffect]) -> list[str]:
     current: str | None = None  # the introduction of the list being written
     for run in runs:
         first = run[0]
+        if first.list_start:
+            # A list written in a sentence goes back as the sentence it was.
+            if classify(first.tier_label) != (first.severity, first.frequency):
+                blocks.append(hint(first.severity, first.frequency))
+            terms = "".join(
+                (effect.separator if index else "") + _item(effect)
+                for index, effect in enumerate(run)
+            )
+            blocks.append(f"{first.list_start}{terms}{run[-1].list_end}")
+            current = None
+            continue
         labelled = first.written_inline or bool(first.body_system)
         # Bullets and organ-system lists sit under their tier's wording; a
         # labelled sentence list ("**Common:** a, b") carries its own.
@@ -904,6 +1055,13 @@ def dump(monograph: ParsedMonograph) -> str:
             continue
         parts.append(f"### {section.heading}")
         body = section.body.strip()
+        if section.kind == SectionKind.SIDE_EFFECTS:
+            first, _, rest = body.partition("\n\n")
+            if first and "\n" not in first and _prose_list(first) and not _is_list_text(first):
+                # Text that stood on the heading's line, where it was not read as a list.
+                # A bold label keeps its spacing, which a heading's line would not.
+                parts[-1] = f"**{section.heading}:** {first}"
+                body = rest
         if section.kind == SectionKind.SIDE_EFFECTS and not effects_written:
             # The lists come first: a paragraph of the text ending in a colon
             # would otherwise read back as the introduction of the list after it.
