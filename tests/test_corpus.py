@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from reversion.models import Revision
 
+from bench import corpus_coverage
 from monographs.importer.parse import decode
 from monographs.models import Drug
 
@@ -21,7 +22,7 @@ FILES = sorted(CORPUS.rglob("*.md"))
 # Two files of the sample share the title "L-Methyl Folate + Methylcobalamin +
 # Pyridoxal-" (the upstream generator dropped the digits of "Pyridoxal-5"):
 # the second is kept as a draft, flagged as a possible duplicate of the first.
-SHARED_TITLE = CORPUS / "l" / "l-methyl-folate-methylcobalamin-pyridoxal.md"
+SHARED_TITLE = CORPUS / "l" / "l-methyl-folate-methylcobalamin-pyridoxal-.md"
 SIDE_EFFECTS = re.compile(
     r"(?ims)^(?:#+\s*(?:[\w /]+ – )?(?:possible )?side effects\b[^\n]*"
     r"|\*\*(?:possible )?side effects:?\*\*:?[^\n]*)\n(.*?)"
@@ -67,7 +68,7 @@ def test_the_sample_imports_with_its_second_file_of_a_title_flagged(imported):
     assert "300 files: 300 created" in imported["out"]
     assert "1 duplicates, 0 failed" in imported["out"]
     assert [line for line in imported["err"].splitlines() if ": error: " in line] == []
-    first = drug_for(SHARED_TITLE.with_name("l-methyl-folate-methylcobalamin-pyridoxal-.md"))
+    first = drug_for(SHARED_TITLE.with_name("l-methyl-folate-methylcobalamin-pyridoxal.md"))
     second = drug_for(SHARED_TITLE)
     assert (second.duplicate_of, second.status, second.slug) == (first, "draft", f"{first.slug}-2")
 
@@ -93,9 +94,7 @@ def test_files_that_list_side_effects_yield_structured_ones(imported):
 
 def test_files_with_faqs_yield_clean_questions_and_answers(imported):
     with_faqs = [
-        p
-        for p in FILES
-        if (faqs := FAQS.search(p.read_text())) and QUESTION.search(faqs[0])
+        p for p in FILES if (faqs := FAQS.search(p.read_text())) and QUESTION.search(faqs[0])
     ]
 
     def clean(path):
@@ -107,6 +106,18 @@ def test_files_with_faqs_yield_clean_questions_and_answers(imported):
     good = [p for p in with_faqs if clean(p)]
     assert len(with_faqs) > 200
     assert len(good) / len(with_faqs) >= 0.95, sorted(set(with_faqs) - set(good))
+
+
+def test_the_sample_meets_the_coverage_targets_as_the_coverage_script_measures_them(
+    imported, client
+):
+    client.force_login(imported["staff"])
+    coverage = corpus_coverage.measure(
+        FILES, drug_for, lambda drug: client.get(drug.get_absolute_url()).content.decode()
+    )
+    assert len(coverage.listing) > 200 and len(coverage.with_faqs) > 200
+    for name, target in corpus_coverage.TARGETS.items():
+        assert coverage.share(name) >= target, (name, coverage.report())
 
 
 def test_refusals_are_drafts_that_the_importer_never_publishes(imported):

@@ -1,4 +1,5 @@
 import os
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -45,7 +46,7 @@ def monograph_files(paths: list[str]) -> list[tuple[Path, Path | None]]:
                 folders.sort()
                 found.extend(
                     (Path(root) / file, path)
-                    for file in sorted(files)
+                    for file in sorted(files, key=_reading_order)
                     if Path(file).suffix.lower() in SUFFIXES
                 )
         elif path.is_file():
@@ -58,6 +59,14 @@ def monograph_files(paths: list[str]) -> list[tuple[Path, Path | None]]:
             seen.add(path.absolute())
             unique.append((path, folder))
     return unique
+
+
+def _reading_order(name: str) -> tuple[str, int, str]:
+    """By name, where names that differ only in stray characters ("l--glutamine.md",
+    "clonazepam-.md") come after the plain one, which a second file of the
+    same title is then flagged as a possible duplicate of."""
+    stem = Path(name).stem.lower()
+    return re.sub(r"[^a-z0-9]+", "-", stem).strip("-"), len(stem), name
 
 
 def read(path: Path, folder: Path | None) -> bytes:
