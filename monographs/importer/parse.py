@@ -441,7 +441,9 @@ def _split_last(separator: str, term: str) -> list[tuple[str, str]]:
     return [(separator, term[: match.start()]), (match[0], term[match.end() :])]
 
 
-def _prose_list(text: str) -> tuple[str, list[tuple[str, str]], str] | None:
+def _prose_list(
+    text: str, min_terms: int = _MIN_PROSE_TERMS
+) -> tuple[str, list[tuple[str, str]], str] | None:
     """A sentence's list of side effects: (the words before it, its terms, the words after).
 
     "Common side effects include nausea, headache (mild, passing), and
@@ -463,7 +465,7 @@ def _prose_list(text: str) -> tuple[str, list[tuple[str, str]], str] | None:
             (i for i, (separator, _) in enumerate(terms) if _AND_OR.search(separator)), default=0
         )
         terms = terms[: last + 1]
-        if len(terms) < _MIN_PROSE_TERMS or terms[0][0]:
+        if len(terms) < min_terms or terms[0][0]:
             continue
         if all(_is_term(_plain(term)) and len(term) <= 255 for _, term in terms):
             listed = _end_of(body, terms)
@@ -498,7 +500,9 @@ def _prose_effects(text: str, context: str, *, bullet: bool) -> list[ParsedSideE
     frequency (else ``context``, the sentence introducing a bulleted list, is);
     they and the words after it are kept verbatim to write the text back.
     """
-    found = _prose_list(text)
+    # Under the portal's own wording, one term is a list too: the part of a
+    # sentence list whose severity a pharmacist changed, written back apart.
+    found = _prose_list(text, min_terms=1 if is_hint(context) else _MIN_PROSE_TERMS)
     if found is None:
         return None
     start, terms, end = found
