@@ -771,9 +771,50 @@ def _is_list_text(text: str) -> bool:
     return bool(_LIST_MARKER.match(text))
 
 
+@dataclass
+class Chunk:
+    """A section as it stands in the source: its heading and the blocks under it."""
+
+    kind: str
+    heading: str
+    blocks: list[Block] = field(default_factory=list)
+    lead: list[str] = field(default_factory=list)  # text on the heading's own line
+    ingredient: str = ""  # in a combination, the ingredient it is about
+    kept: list[str] = field(default_factory=list)  # its text, once lists are taken out
+
+
+@dataclass
+class Reading:
+    """A file on its way through :func:`parse`: each step reads a part and records it."""
+
+    text: str
+    monograph: ParsedMonograph | None = None
+    content: str = ""  # the Markdown after the front matter
+    first_line: int = 1  # the content's first line in the file
+    metadata: dict = field(default_factory=dict)
+    introduction: list[Block] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    sections: list[Chunk] = field(default_factory=list)  # the chunks that become sections
+    closing_label: str = ""
+    closing: list[Block] = field(default_factory=list)
+
+
 def parse(text: str) -> ParsedMonograph:
-    metadata, content, first_line = _front_matter(text)
-    title = re.sub(r"\s+", " ", str(metadata["title"])).strip()
+    """A monograph file's text as a :class:`ParsedMonograph`; :func:`dump` writes it back."""
+    reading = Reading(text)
+    for step in (_read_front_matter, _read_title, _read_sections, _read_side_effects,
+                 _read_faqs, _read_closing_advice):  # fmt: skip
+        step(reading)
+    return reading.monograph
+
+
+def _read_front_matter(reading: Reading) -> None:
+    reading.metadata, reading.content, reading.first_line = _front_matter(reading.text)
+
+
+def _read_title(reading: Reading) -> None:
+    """The title, its page address and, for a combination, its ingredients."""
+    title = re.sub(r"\s+", " ", str(reading.metadata["title"])).strip()
     slug = slugify(title)
     if not slug:
         raise ParseError(f"the title {title!r} gives an empty page address", 2)
@@ -785,26 +826,30 @@ def parse(text: str) -> ParsedMonograph:
         if " + " in title
         else []
     )
-    monograph = ParsedMonograph(
+    reading.monograph = ParsedMonograph(
         title=title,
         slug=slug,
-        sha256=sha256(text.encode()),
-        front_matter={k: v for k, v in metadata.items() if k != "title"},
+        sha256=sha256(reading.text.encode()),
+        front_matter={k: v for k, v in reading.metadata.items() if k != "title"},
         ingredients=ingredients,
     )
 
-    # Split into the introduction and sections. In a combination, a heading
-    # naming one ingredient starts that ingredient's run of sections.
-    introduction: list[Block] = []
-    # (kind, heading, blocks, lead text, ingredient)
-    chunks: list[tuple[str, str, list[Block], list[str], str]] = []
+
+def _read_sections(reading: Reading) -> None:
+    """The introduction, the sections under their headings, the generic name.
+
+    In a combination, a heading naming one ingredient starts that
+    ingredient's run of sections. A labelled closing paragraph
+    ("**Disclaimer:**") at the end is set aside for the closing advice.
+    """
+    monograph, ingredients = reading.monograph, reading.monograph.ingredients
     seen_title = False
     ingredient = ""
-    for block in _blocks(content, first_line):
+    for block in _blocks(reading.content, reading.first_line):
         if block.type == "h1" and not seen_title:
             seen_title = True
-            if _plain(block.inline).casefold() != title.casefold():
-                introduction.append(block)
+            if _plain(block.inline).casefold() != monograph.title.casefold():
+                reading.introduction.append(block)
             continue
         if block.type in {"h2", "h3", "h4", "h5", "h6"}:
             kind, value = _section_kind(block.inline)
@@ -817,98 +862,144 @@ def parse(text: str) -> ParsedMonograph:
             if named:
                 ingredient = named
                 if kind == SectionKind.OTHER:
-                    chunks.append((kind, heading, [], [], ingredient))
+                    reading.chunks.append(Chunk(kind, heading, ingredient=ingredient))
                     continue
-            chunks.append((kind, heading, [], [value] if value else [], ingredient))
+            lead = [value] if value else []
+            reading.chunks.append(Chunk(kind, heading, lead=lead, ingredient=ingredient))
             continue
         label = _bold_section_label(block)
         if label is not None:
             kind, heading, rest = label
-            chunks.append((kind, heading, [], [rest] if rest else [], ingredient))
+            lead = [rest] if rest else []
+            reading.chunks.append(Chunk(kind, heading, lead=lead, ingredient=ingredient))
             continue
         if block.type == "paragraph" and (bold := _BOLD_LABEL.match(block.text)):
             ingredient = _ingredient(bold["label"], ingredients) or ingredient
-        if chunks:
-            chunks[-1][2].append(block)
+        if reading.chunks:
+            reading.chunks[-1].blocks.append(block)
         else:
-            introduction.append(block)
+            reading.introduction.append(block)
 
-    closing_label, closing = _closing(chunks[-1][2] if chunks else introduction)
+    last = reading.chunks[-1].blocks if reading.chunks else reading.introduction
+    reading.closing_label, reading.closing = _closing(last)
+    monograph.introduction = _join([b.text for b in reading.introduction])
 
-    monograph.introduction = _join([b.text for b in introduction])
-    sections: list[tuple[str, str, list[str]]] = []
-    for kind, heading, blocks, lead, about in chunks:
-        if about and kind != SectionKind.OTHER and about.casefold() not in heading.casefold():
+    for chunk in reading.chunks:
+        about = chunk.ingredient
+        if (
+            about
+            and chunk.kind != SectionKind.OTHER
+            and about.casefold() not in chunk.heading.casefold()
+        ):
             # "Alprazolam – Usage": the ingredient leads, so the heading's own
             # words still run straight into its text.
-            heading = f"{about} – {heading}"
-        if kind == GENERIC_NAME:
-            # The name is the first line; anything after it stays a section.
-            paragraphs = [*lead, *(b.text for b in blocks)]
-            first = paragraphs[0].strip() if paragraphs else ""
-            if (
-                not monograph.generic_name
-                and heading.casefold() == "generic name"
-                and first
-                and "\n" not in first
-                and len(first) <= 255
-                and not (ingredients and _ingredient(first, ingredients))
-            ):
-                monograph.generic_name = _plain(first)
-                if len(paragraphs) == 1:
-                    continue
-                lead, blocks = paragraphs[1:], []
-            kind = SectionKind.OTHER
-        if kind == SectionKind.SIDE_EFFECTS:
-            # Text on the heading's own line stays text: on the page it follows
-            # the heading, as in the source, and the lists come after it.
-            kept, effects = _structure_side_effects(blocks, ingredients)
-            in_sentence = ended = False  # a list in a sentence keeps its own words
-            for effect in effects if about else []:
-                label = effect.tier_label
-                in_sentence = bool(effect.list_start) or (in_sentence and not ended)
-                ended = bool(effect.list_end)
-                if (
-                    not in_sentence
-                    and label
-                    and not label.startswith(f"{about} – ")
-                    and not _ingredient(label, ingredients)
-                ):
-                    effect.tier_label = f"{about} – {label}"
-            monograph.side_effects.extend(effects)
-        elif kind == SectionKind.FAQS:
-            kept, faqs = _structure_faqs(blocks)
-            monograph.faqs.extend(faqs)
-        else:
-            kept = [b.text for b in blocks]
-        if kind == SectionKind.OTHER and not blocks and not lead and heading == about:
+            chunk.heading = f"{about} – {chunk.heading}"
+        if chunk.kind == GENERIC_NAME and _take_generic_name(monograph, chunk):
+            continue
+        if (
+            chunk.kind == SectionKind.OTHER
+            and not chunk.blocks
+            and not chunk.lead
+            and chunk.heading == about
+        ):
             continue  # an ingredient's own heading: its name now qualifies the sections after it
-        sections.append((kind, heading, lead + kept))
+        reading.sections.append(chunk)
 
-    # Closing advice: a labelled paragraph, or else the last section's trailing
-    # paragraphs that tell the reader to consult a professional.
-    closing_texts = [b.text for b in closing]
+
+def _take_generic_name(monograph: ParsedMonograph, chunk: Chunk) -> bool:
+    """Read the generic name from its section's first line; whether nothing else is left.
+
+    Anything after the name stays, as a section of its own.
+    """
+    paragraphs = [*chunk.lead, *(b.text for b in chunk.blocks)]
+    first = paragraphs[0].strip() if paragraphs else ""
+    ingredients = monograph.ingredients
+    if (
+        not monograph.generic_name
+        and chunk.heading.casefold() == "generic name"
+        and first
+        and "\n" not in first
+        and len(first) <= 255
+        and not (ingredients and _ingredient(first, ingredients))
+    ):
+        monograph.generic_name = _plain(first)
+        if len(paragraphs) == 1:
+            return True
+        chunk.lead, chunk.blocks = paragraphs[1:], []
+    chunk.kind = SectionKind.OTHER
+    return False
+
+
+def _read_side_effects(reading: Reading) -> None:
+    """Side effects out of their sections; what is no list stays the sections' text."""
+    ingredients = reading.monograph.ingredients
+    for chunk in reading.sections:
+        if chunk.kind != SectionKind.SIDE_EFFECTS:
+            continue
+        # Text on the heading's own line stays text: on the page it follows
+        # the heading, as in the source, and the lists come after it.
+        texts, effects = _structure_side_effects(chunk.blocks, ingredients)
+        _name_ingredient(effects, chunk.ingredient, ingredients)
+        reading.monograph.side_effects.extend(effects)
+        chunk.kept = [*chunk.lead, *texts]
+
+
+def _name_ingredient(effects: list[ParsedSideEffect], about: str, ingredients: list[str]) -> None:
+    """In a combination's section about one ingredient, tier labels name it."""
+    in_sentence = ended = False  # a list in a sentence keeps its own words
+    for effect in effects if about else []:
+        label = effect.tier_label
+        in_sentence = bool(effect.list_start) or (in_sentence and not ended)
+        ended = bool(effect.list_end)
+        if (
+            not in_sentence
+            and label
+            and not label.startswith(f"{about} – ")
+            and not _ingredient(label, ingredients)
+        ):
+            effect.tier_label = f"{about} – {label}"
+
+
+def _read_faqs(reading: Reading) -> None:
+    """Questions and answers out of the FAQ sections; the text of the others as it stands."""
+    for chunk in reading.sections:
+        if chunk.kind == SectionKind.SIDE_EFFECTS:
+            continue
+        if chunk.kind == SectionKind.FAQS:
+            texts, faqs = _structure_faqs(chunk.blocks)
+            reading.monograph.faqs.extend(faqs)
+        else:
+            texts = [b.text for b in chunk.blocks]
+        chunk.kept = [*chunk.lead, *texts]
+
+
+def _read_closing_advice(reading: Reading) -> None:
+    """The closing advice: a labelled paragraph, or else the last section's trailing
+    paragraphs that tell the reader to consult a professional. Then the sections."""
+    monograph = reading.monograph
+    closing_label = reading.closing_label
+    closing_texts = [b.text for b in reading.closing]
     if closing_texts:
         closing_texts[0] = _CLOSING.sub("", closing_texts[0], count=1)
-    elif sections:
-        kept = sections[-1][2]
+    elif reading.sections:
+        kept = reading.sections[-1].kept
         while kept and not _is_list_text(kept[-1]) and _ADVICE.search(kept[-1]):
             closing_texts.insert(0, kept.pop())
         closing_label = "Disclaimer" if closing_texts else ""
 
-    for kind, heading, kept in sections:
-        monograph.sections.append(ParsedSection(kind=kind, heading=heading, body=_join(kept)))
+    for chunk in reading.sections:
+        monograph.sections.append(
+            ParsedSection(kind=chunk.kind, heading=chunk.heading, body=_join(chunk.kept))
+        )
     if closing_texts:
         monograph.sections.append(
             ParsedSection(
                 kind=SectionKind.DISCLAIMER, heading=closing_label, body=_join(closing_texts)
             )
         )
-
-    if not chunks:
+    if not reading.chunks:
         monograph.status = Status.DRAFT
         monograph.warnings.append("no sections: not a monograph, imported as a draft")
-    return monograph
 
 
 # -- writing ----------------------------------------------------------------
