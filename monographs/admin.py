@@ -16,7 +16,7 @@ from markdownx.widgets import AdminMarkdownxWidget
 from reversion.admin import VersionAdmin
 
 from . import history, merge, search, workflow
-from .choices import Status
+from .choices import SIDE_EFFECT_FIELDS, Status
 from .forms import MarkdownField
 from .models import Drug, Faq, Ingredient, Section, SideEffect, person_name
 
@@ -37,13 +37,13 @@ MARKDOWN_EDITOR = {models.TextField: {"widget": MarkdownEditor, "form_class": Ma
 # Set only by the review workflow (workflow.py), never typed into the form.
 WORKFLOW_FIELDS = [
     "status", "reviewed_by", "reviewed_on", "review_due", "changed_since_review",
-    "content_changed",
+    "text_changed_at",
 ]  # fmt: skip
 # Kept as they are now when an older revision is restored: restoring brings
 # back what a monograph said, not its place in the workflow or its lock counter.
 KEPT_ON_RESTORE = [
     "status", "reviewed_by_id", "reviewed_on", "review_due", "changed_since_review",
-    "content_changed", "version", "imported_version",
+    "text_changed_at", "edit_count", "imported_at_edit",
 ]  # fmt: skip
 
 
@@ -69,7 +69,7 @@ class SectionInline(admin.StackedInline):
 class SideEffectInline(admin.TabularInline):
     model = SideEffect
     extra = 0
-    fields = ["position", "name", "detail", "severity", "frequency", "body_system", "tier_label"]
+    fields = ["position", *SIDE_EFFECT_FIELDS]
 
 
 class FaqInline(admin.StackedInline):
@@ -88,7 +88,7 @@ class Conflict:
         self.user = latest.revision.user if latest else None
         self.when = latest.revision.date_created if latest else None
         self.comment = latest.revision.get_comment() if latest else ""
-        base = history.version_numbered(drug_pk, loaded) if loaded is not None else None
+        base = history.version_at_edit(drug_pk, loaded) if loaded is not None else None
         drug = None if self.deleted else Drug.objects.get(pk=drug_pk)
         self.changes = (
             history.compare(history.revision_state(base.revision), history.live_state(drug))
@@ -117,8 +117,8 @@ class Conflict:
 
 
 class DrugForm(forms.ModelForm):
-    # The lock: the version the form was loaded at, checked again when it is saved.
-    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The lock: the edit count the form was opened at, checked again when it is saved.
+    opened_at_edit = forms.IntegerField(widget=forms.HiddenInput, required=False)
     state_before_restore: dict | None = None  # set by the admin while restoring a revision
 
     class Meta:
@@ -129,29 +129,29 @@ class DrugForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.conflict: Conflict | None = None
         if self.instance.pk is not None:
-            self.fields["loaded_version"].initial = self.instance.version
+            self.fields["opened_at_edit"].initial = self.instance.edit_count
 
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk is None:
             return cleaned
         if self.state_before_restore is not None:
-            current = self.state_before_restore["version"]
+            current = self.state_before_restore["edit_count"]
         else:
             # Held until the save commits: a second save waits, then sees this one.
             current = (
                 Drug.objects.select_for_update()
                 .filter(pk=self.instance.pk)
-                .values_list("version", flat=True)
+                .values_list("edit_count", flat=True)
                 .first()
             )
-        loaded = cleaned.get("loaded_version")
+        loaded = cleaned.get("opened_at_edit")
         if loaded != current:
             self.conflict = Conflict(self.instance.pk, loaded, current)
-            # Shown again, the form carries the version it was compared with:
+            # Shown again, the form carries the edit count it was compared with:
             # saving it now is a decision taken with the changes in view.
             self.data = self.data.copy()
-            self.data[self.add_prefix("loaded_version")] = current
+            self.data[self.add_prefix("opened_at_edit")] = current
             raise ValidationError(self.conflict.message(), code="conflict")
         return cleaned
 
@@ -175,7 +175,7 @@ class DrugAdmin(VersionAdmin):
     list_filter = [ReviewFilter, "status", "side_effects__severity", "reviewed_on", "review_due"]
     search_fields = ["title", "generic_name", "brand_names"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = [*WORKFLOW_FIELDS, "version", "created", "updated", "source_path"]
+    readonly_fields = [*WORKFLOW_FIELDS, "edit_count", "created", "updated", "source_path"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "generic_name", "brand_names", "status"]}),
         ("Introduction", {"fields": ["introduction"]}),
@@ -184,11 +184,14 @@ class DrugAdmin(VersionAdmin):
             {
                 "fields": [
                     ("reviewed_by", "reviewed_on", "review_due"),
-                    ("changed_since_review", "content_changed"),
+                    ("changed_since_review", "text_changed_at"),
                 ]
             },
         ),
-        ("Record", {"fields": ["version", "created", "updated", "source_path", "loaded_version"]}),
+        (
+            "Record",
+            {"fields": ["edit_count", "created", "updated", "source_path", "opened_at_edit"]},
+        ),
     ]
     formfield_overrides = MARKDOWN_EDITOR
     inlines = [IngredientInline, SectionInline, SideEffectInline, FaqInline]
@@ -228,7 +231,7 @@ class DrugAdmin(VersionAdmin):
         done, refused = [], []
         for drug in queryset:
             try:
-                workflow.apply(drug, transition.name, request.user)
+                workflow.take_step(drug, transition.name, request.user)
                 done.append(str(drug))
             except workflow.TransitionError as refusal:
                 refused.append(str(refusal))
@@ -247,11 +250,11 @@ class DrugAdmin(VersionAdmin):
         if not workflow.allowed_for(request.user, transition):
             raise PermissionDenied
         try:
-            loaded = int(request.POST.get("loaded_version", ""))
+            loaded = int(request.POST.get("opened_at_edit", ""))
         except ValueError:
             loaded = None
         try:
-            workflow.apply(drug, name, request.user, expected_version=loaded)
+            workflow.take_step(drug, name, request.user, expected_edit_count=loaded)
         except workflow.TransitionError as refusal:
             messages.error(request, str(refusal))
         else:
@@ -303,8 +306,8 @@ class DrugAdmin(VersionAdmin):
                     duplicate,
                     {part.name: form.cleaned_data[part.name] for part in merge.PARTS},
                     request.user,
-                    expected_versions=(form.cleaned_data["kept_version"],
-                                       form.cleaned_data["duplicate_version"]),
+                    expected_edit_counts=(form.cleaned_data["kept_edit_count"],
+                                       form.cleaned_data["duplicate_edit_count"]),
                 )  # fmt: skip
             except merge.MergeError as refusal:
                 messages.error(request, str(refusal))
@@ -330,7 +333,7 @@ class DrugAdmin(VersionAdmin):
             "duplicate": duplicate,
             "parts": parts,
             "form": form,
-            "versions": (kept.version, duplicate.version),
+            "edit_counts": (kept.edit_count, duplicate.edit_count),
         }
         return TemplateResponse(request, "admin/monographs/drug/merge.html", context)
 
@@ -429,9 +432,9 @@ class DrugAdmin(VersionAdmin):
             request, "monograph_recovering"
         )
         if restoring or form.has_changed() or any(f.has_changed() for f in formsets):
-            drug.content_edited()
+            drug.mark_text_edited()
             Drug.objects.filter(pk=drug.pk).update(
-                content_changed=drug.content_changed,
+                text_changed_at=drug.text_changed_at,
                 changed_since_review=drug.changed_since_review,
             )
         search.reindex(drug)
@@ -454,7 +457,7 @@ class DrugAdmin(VersionAdmin):
             history.ensure_recorded(obj)
         if obj is not None and not add:
             context["transitions"] = workflow.available(request.user, obj)
-            context["loaded_version"] = form["loaded_version"].value()
+            context["opened_at_edit"] = form["opened_at_edit"].value()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
@@ -479,8 +482,8 @@ class DrugAdmin(VersionAdmin):
 class MergeForm(forms.Form):
     """Where each part of the merged monograph comes from."""
 
-    kept_version = forms.IntegerField(widget=forms.HiddenInput)
-    duplicate_version = forms.IntegerField(widget=forms.HiddenInput)
+    kept_edit_count = forms.IntegerField(widget=forms.HiddenInput)
+    duplicate_edit_count = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

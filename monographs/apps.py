@@ -5,7 +5,7 @@ class MonographsConfig(AppConfig):
     name = "monographs"
 
     def ready(self):
-        from . import cache, pages
+        from . import monograph_body, signals
 
-        cache.connect_signals()
-        pages.connect_signals()
+        signals.connect_content_hooks()
+        monograph_body.connect_signals()

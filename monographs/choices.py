@@ -44,3 +44,11 @@ class SectionKind(models.TextChoices):
     FAQS = "faqs", "FAQs"
     DISCLAIMER = "disclaimer", "Disclaimer"
     OTHER = "other", "Other"
+
+
+# A side effect as a person edits it (the admin, the history) and as a
+# monograph file gives it (the parser, the loader, the exporter).
+SIDE_EFFECT_FIELDS = ("name", "detail", "severity", "frequency", "body_system", "tier_label")
+# How the file wrote the side effect's list, kept so that an export writes it
+# back the same way; never edited by hand.
+SIDE_EFFECT_LIST_FIELDS = ("written_inline", "separator", "list_end", "list_start")

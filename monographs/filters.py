@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import Exists, OuterRef
 
 from .choices import Frequency, Severity
-from .models import Drug, Ingredient, Initial, SideEffect
+from .models import Drug, FirstLetter, Ingredient, SideEffect
 
 LETTERS = [*string.ascii_uppercase, "0-9"]
 
@@ -18,6 +18,16 @@ def _by_slug(choices, slugs) -> list[int]:
     return [choices[slug.upper().replace("-", "_")] for slug in slugs]
 
 
+def applied_by_view(queryset, name, value):
+    """A parameter the view applies itself (the search words, through the
+    index; the order): the filter set only validates it."""
+    return queryset
+
+
+def filter_severity(queryset, name, value):
+    return queryset.filter(severity__in=_by_slug(Severity, value))
+
+
 class SideEffectFilter(django_filters.FilterSet):
     """The side-effect filter of a monograph page: ``?severity=serious&frequency=rare``."""
 
@@ -25,7 +35,7 @@ class SideEffectFilter(django_filters.FilterSet):
         label="Severity",
         choices=_slugs(Severity),
         widget=forms.CheckboxSelectMultiple,
-        method="filter_severity",
+        method=filter_severity,
     )
     frequency = django_filters.MultipleChoiceFilter(
         label="How often",
@@ -37,9 +47,6 @@ class SideEffectFilter(django_filters.FilterSet):
     class Meta:
         model = SideEffect
         fields = ["severity", "frequency"]
-
-    def filter_severity(self, queryset, name, value):
-        return queryset.filter(severity__in=_by_slug(Severity, value))
 
     def filter_frequency(self, queryset, name, value):
         return queryset.filter(frequency__in=_by_slug(Frequency, value))
@@ -58,7 +65,7 @@ class DrugFilter(django_filters.FilterSet):
     this filter set narrows and orders everything else.
     """
 
-    q = django_filters.CharFilter(label="Search", method="keep", max_length=200)
+    q = django_filters.CharFilter(label="Search", method=applied_by_view, max_length=200)
     letter = django_filters.ChoiceFilter(
         label="Starts with",
         choices=[(letter, letter) for letter in LETTERS],
@@ -86,7 +93,7 @@ class DrugFilter(django_filters.FilterSet):
     sort = django_filters.ChoiceFilter(
         label="Sort by",
         choices=[("name", "Name"), ("updated", "Recently updated")],
-        method="keep",
+        method=applied_by_view,
         empty_label="Best match",
     )
 
@@ -94,13 +101,10 @@ class DrugFilter(django_filters.FilterSet):
         model = Drug
         fields = ["q", "letter", "kind", "serious", "reviewed", "sort"]
 
-    def keep(self, queryset, name, value):
-        return queryset
-
     def filter_letter(self, queryset, name, value):
         # The indexed expression, so that the A–Z list reads an index, not the table.
         letters = list(string.digits) if value == "0-9" else [value.upper()]
-        return queryset.alias(initial=Initial("title")).filter(initial__in=letters)
+        return queryset.alias(initial=FirstLetter("title")).filter(initial__in=letters)
 
     def filter_kind(self, queryset, name, value):
         combination = Exists(Ingredient.objects.filter(combination=OuterRef("pk")))
@@ -119,7 +123,7 @@ class DrugFilter(django_filters.FilterSet):
         return self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
 
     @property
-    def narrows(self) -> bool:
+    def filters_beyond_search(self) -> bool:
         """Whether a filter beyond the search words and the order applies."""
         return any(value for name, value in self.cleaned.items() if name not in ("q", "sort"))
 
@@ -127,15 +131,9 @@ class DrugFilter(django_filters.FilterSet):
 class SideEffectLookupFilter(django_filters.FilterSet):
     """The cross-drug lookup: ``/side-effects/?q=pancreatitis&severity=serious``."""
 
-    q = django_filters.CharFilter(label="Side effect", method="keep", max_length=200)
+    q = django_filters.CharFilter(label="Side effect", method=applied_by_view, max_length=200)
     severity = SideEffectFilter.base_filters["severity"]
 
     class Meta:
         model = SideEffect
         fields = ["q", "severity"]
-
-    def keep(self, queryset, name, value):
-        return queryset
-
-    def filter_severity(self, queryset, name, value):
-        return queryset.filter(severity__in=_by_slug(Severity, value))

@@ -15,6 +15,7 @@ from django.db import models
 from reversion.errors import RevertError
 from reversion.models import Version
 
+from .choices import SIDE_EFFECT_FIELDS
 from .models import Drug, Faq, Ingredient, Section, SideEffect
 
 # What a person edits, in the order the admin shows it; the rest (rendered
@@ -24,8 +25,7 @@ FIELDS = {
            "reviewed_by", "reviewed_on", "review_due"],
     Ingredient: ["position", "name"],
     Section: ["position", "kind", "heading", "body"],
-    SideEffect: ["position", "name", "detail", "severity", "frequency", "body_system",
-                 "tier_label"],
+    SideEffect: ["position", *SIDE_EFFECT_FIELDS],
     Faq: ["position", "question", "answer"],
 }  # fmt: skip
 PARTS = [Ingredient, Section, SideEffect, Faq]
@@ -177,11 +177,11 @@ def versions_of(drug_pk) -> models.QuerySet:
     )
 
 
-def version_numbered(drug_pk, number: int, *, look_back: int = 50) -> Version | None:
-    """The recorded version in which the drug's lock counter was ``number``."""
+def version_at_edit(drug_pk, edit_count: int, *, look_back: int = 50) -> Version | None:
+    """The recorded version in which the drug's edit count was ``edit_count``."""
     for version in versions_of(drug_pk)[:look_back]:
         try:
-            if version.field_dict.get("version") == number:
+            if version.field_dict.get("edit_count") == edit_count:
                 return version
         except RevertError:  # recorded before a field was renamed or removed
             continue

@@ -1,9 +1,10 @@
-"""Paths of the portal's own pages, reversed once a process instead of once a link.
+"""Paths of the portal's own pages, reversed once a process rather than once a link.
 
-``reverse()`` walks the URL patterns on every call, some 20 µs: the drug list
-links fifty monographs and twenty-seven letters, and every page's header
-another six pages. The paths change only with the code and the script
-prefix, which is part of each key.
+``reverse()`` walks the URL patterns on every call, and pages make many links:
+the drug list links fifty monographs and twenty-seven letters, and every
+page's header another six pages (what a call costs: docs/PERFORMANCE.md).
+The paths change only with the code and the script prefix, which is part of
+each key.
 """
 
 import functools

@@ -14,7 +14,7 @@ import reversion
 from django.db import transaction
 
 from . import search
-from .choices import Status
+from .choices import SIDE_EFFECT_FIELDS, SIDE_EFFECT_LIST_FIELDS, Status
 from .models import Drug, Faq, Section, SideEffect
 
 KEPT, DUPLICATE = "kept", "duplicate"
@@ -28,16 +28,15 @@ class Part:
     fields: tuple[str, ...]
 
 
-# The fields of a side effect that its page and its export read.
-SIDE_EFFECT_FIELDS = (
-    "name", "detail", "severity", "frequency", "body_system", "tier_label",
-    "written_inline", "separator", "list_end", "list_start", "position",
-)  # fmt: skip
-
 PARTS = [
     Part("introduction", "Generic name and introduction", None, ("generic_name", "introduction")),
     Part("sections", "Sections", Section, ("kind", "heading", "body", "position")),
-    Part("side_effects", "Side effects", SideEffect, SIDE_EFFECT_FIELDS),
+    Part(
+        "side_effects",
+        "Side effects",
+        SideEffect,
+        ("position", *SIDE_EFFECT_FIELDS, *SIDE_EFFECT_LIST_FIELDS),
+    ),
     Part("faqs", "FAQs", Faq, ("question", "answer", "position")),
 ]
 
@@ -56,12 +55,12 @@ def merge(
     choices: dict[str, str],
     user,
     *,
-    expected_versions: tuple[int, int] | None = None,
+    expected_edit_counts: tuple[int, int] | None = None,
 ) -> Drug:
     """Merge ``duplicate`` into the monograph it duplicates; return that monograph.
 
     ``choices`` maps each part's name to KEPT or DUPLICATE: where that part
-    comes from. ``expected_versions`` (kept, duplicate) refuses a merge of
+    comes from. ``expected_edit_counts`` (kept, duplicate) refuses a merge of
     monographs changed since the page that chose was loaded.
     """
     with transaction.atomic():
@@ -71,7 +70,10 @@ def merge(
         if duplicate.status == Status.ARCHIVED:
             raise MergeError(f"“{duplicate}” is archived: it was merged already.")
         kept = Drug.objects.select_for_update().get(pk=duplicate.duplicate_of_id)
-        if expected_versions is not None and expected_versions != (kept.version, duplicate.version):
+        if expected_edit_counts is not None and expected_edit_counts != (
+            kept.edit_count,
+            duplicate.edit_count,
+        ):
             raise MergeError(
                 f"“{kept}” or “{duplicate}” was changed after you opened this page; nothing "
                 "was merged. Look at them again."
@@ -88,7 +90,7 @@ def merge(
             )
             for part in taken:
                 _take(part, duplicate, kept)
-            kept.content_edited()
+            kept.mark_text_edited()
             kept.save()
             duplicate.status = Status.ARCHIVED
             duplicate.save()

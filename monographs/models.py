@@ -14,7 +14,7 @@ from .choices import Frequency, SectionKind, Severity, Status
 from .markdown import render, render_inline
 
 
-class Initial(Func):
+class FirstLetter(Func):
     """A text's first character, upper-cased: what the A–Z list filters on.
 
     Written with literal arguments, so that a query's expression is the very
@@ -57,8 +57,8 @@ class DrugQuerySet(SearchableQuerySetMixin, models.QuerySet):
         is not already rendered (:attr:`Drug.rendered_body`).
         """
         drugs = self.annotate(
-            # The reviewer's name only (see Drug.reviewer_name): a quarter of the
-            # query's cost to Django when it was the whole user, password hash and all.
+            # The reviewer's name only (see Drug.reviewer_name), not the whole user
+            # row: Django would build a User, password hash and all, to show a name.
             reviewer_first_name=F("reviewed_by__first_name"),
             reviewer_last_name=F("reviewed_by__last_name"),
             reviewer_username=F("reviewed_by__username"),
@@ -120,7 +120,7 @@ def _ingredient_rows():
 # that one revision holds all of it and restoring it restores them too.
 @reversion.register(
     follow=["sections", "side_effects", "faqs", "ingredients"],
-    exclude=["body_html", "body_version"],
+    exclude=["body_html", "rendered_for_edit"],
 )
 class Drug(index.Indexed, models.Model):
     title = models.CharField(
@@ -153,16 +153,16 @@ class Drug(index.Indexed, models.Model):
         editable=False,
         help_text="Its content was edited after its last review: it is back in the review queue.",
     )
-    content_changed = models.DateTimeField(
+    text_changed_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When its text last changed."
     )
     # Its page's body (sections, side effects, FAQs, unfiltered) as HTML, kept
-    # after the first reader's request; good for one version only (pages.py).
+    # after the first reader's request; good for one edit count only (monograph_body.py).
     body_html = models.TextField(blank=True, editable=False)
-    body_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    rendered_for_edit = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
-    version = models.PositiveIntegerField(
+    edit_count = models.PositiveIntegerField(
         default=1, editable=False, help_text="Raised on every save; guards against lost edits."
     )
     front_matter = models.JSONField(
@@ -170,8 +170,8 @@ class Drug(index.Indexed, models.Model):
     )
     source_path = models.CharField(max_length=500, blank=True, editable=False)
     source_sha256 = models.CharField(max_length=64, blank=True, editable=False)
-    imported_version = models.PositiveIntegerField(
-        null=True, blank=True, editable=False, help_text="The version the last import wrote."
+    imported_at_edit = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, help_text="The edit count the last import wrote."
     )
     duplicate_of = models.ForeignKey(
         "self",
@@ -215,7 +215,9 @@ class Drug(index.Indexed, models.Model):
             models.Index(
                 fields=["status", "-reviewed_on", "title"], name="drug_status_reviewed_idx"
             ),
-            models.Index(F("status"), Initial("title"), F("title"), name="drug_status_initial_idx"),
+            models.Index(
+                F("status"), FirstLetter("title"), F("title"), name="drug_status_initial_idx"
+            ),
             # The importer finds the monograph a file went into by its path, else its
             # title. Titles may repeat: a corpus's second file of one title is kept,
             # flagged as a possible duplicate, until a pharmacist merges the two;
@@ -240,7 +242,7 @@ class Drug(index.Indexed, models.Model):
         self.introduction_html = render(self.introduction)
         created = self.pk is None
         if not created:
-            self.version += 1
+            self.edit_count += 1
         super().save(*args, **kwargs)
         if created:
             self.link_ingredients()
@@ -252,19 +254,19 @@ class Drug(index.Indexed, models.Model):
         """Point combinations that list this drug as an ingredient at its monograph."""
         Ingredient.objects.filter(slug=self.slug, drug__isnull=True).update(drug=self)
 
-    def content_edited(self) -> None:
+    def mark_text_edited(self) -> None:
         """Note an edit of what the monograph says (not of its status), before saving it."""
-        self.content_changed = timezone.now()
+        self.text_changed_at = timezone.now()
         self.changed_since_review = self.reviewed_on is not None
 
     @property
     def rendered_body(self) -> str | None:
-        """The page's body as rendered for this very version, if it has been."""
-        return self.body_html if self.body_version == self.version else None
+        """The page's body as rendered at this very edit count, if it has been."""
+        return self.body_html if self.rendered_for_edit == self.edit_count else None
 
     @property
-    def last_changed(self):
-        return self.content_changed or self.updated
+    def last_changed_at(self):
+        return self.text_changed_at or self.updated
 
     @property
     def reviewer_name(self) -> str:
@@ -313,7 +315,7 @@ class Drug(index.Indexed, models.Model):
 
     @property
     def edited_since_import(self) -> bool:
-        return self.imported_version is not None and self.version != self.imported_version
+        return self.imported_at_edit is not None and self.edit_count != self.imported_at_edit
 
 
 @reversion.register()

@@ -56,7 +56,8 @@ def update_statistics() -> None:
     """Let the database's planner see the tables as they now are (ANALYZE), after a bulk load.
 
     Without them SQLite reads a search the wrong way round, trying the whole
-    index against each monograph: 0.3 s instead of 15 ms at 10,000 drugs.
+    index against each monograph, which costs more the more drugs there are
+    (docs/PERFORMANCE.md, "Measured by hand").
     """
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

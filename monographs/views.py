@@ -12,7 +12,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from markdownx.views import ImageUploadView
 
-from . import pages, search, terms
+from . import monograph_body, search, terms
 from .choices import Frequency, SectionKind, Severity, Status
 from .filters import LETTERS, DrugFilter, SideEffectLookupFilter
 from .forms import EditorImageForm
@@ -68,7 +68,7 @@ class DrugListView(PublishedDrugMixin, ListView):
         self.hits = None  # counted by the paginator, unless a search counts them here
         if not cleaned.get("q"):
             return drugs.order_by(*order)
-        if self.filterset.narrows:
+        if self.filterset.filters_beyond_search:
             # Filters the index cannot apply (joins, expressions) stay outside it.
             matching = search.matches(Drug.objects.all(), cleaned["q"]).values("pk")
             found = drugs.filter(pk__in=matching).order_by(*order)
@@ -115,7 +115,7 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
         # Staff preview any monograph, whatever its status; the page says so.
         # A filtered page counts all side effects by severity in SQL; a plain
         # page counts those it shows, where its body is not kept already.
-        return _monograph_pages(
+        return _monograph_page_queryset(
             staff=self.request.user.is_staff, severity_counts=bool(self.request.GET)
         )
 
@@ -123,7 +123,7 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
         context = super().get_context_data(**kwargs)
         data = structured_data(self.object, self.request)
         context.update(
-            body=pages.body(self.object, self.request.GET),
+            body=monograph_body.body_html(self.object, self.request.GET),
             json_ld=json_script_data(data),
             address=data["url"],  # the canonical and printed address
         )
@@ -131,7 +131,7 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
 
 
 @functools.cache
-def _monograph_pages(*, staff: bool, severity_counts: bool):
+def _monograph_page_queryset(*, staff: bool, severity_counts: bool):
     """The monograph page's queryset, built once and only ever cloned (by ``filter``).
 
     Resolving its ingredient subquery costs more than running the query, so

@@ -96,21 +96,22 @@ def review_due_after(day: datetime.date) -> datetime.date:
     return add_months(day, settings.MONOGRAPH_REVIEW_INTERVAL_MONTHS)
 
 
-def apply(drug: Drug, name: str, user, *, expected_version: int | None = None) -> Drug:
-    """Make transition ``name`` on ``drug`` as ``user``, as one revision of its history.
+def take_step(drug: Drug, step: str, user, *, expected_edit_count: int | None = None) -> Drug:
+    """Take workflow step ``step`` (a transition's name) on ``drug`` as ``user``,
+    as one revision of its history.
 
     Refuses (TransitionError) an unknown transition, one this person may not
     make, one that does not start from the monograph's status, and, given
-    ``expected_version``, one on a monograph changed since the page was loaded.
+    ``expected_edit_count``, one on a monograph changed since the page was loaded.
     """
-    transition = TRANSITIONS.get(name)
+    transition = TRANSITIONS.get(step)
     if transition is None:
-        raise TransitionError(f"“{name}” is not a step of the review workflow.")
+        raise TransitionError(f"“{step}” is not a step of the review workflow.")
     if not allowed_for(user, transition):
         raise TransitionError(f"You may not {transition.label.lower()} monographs.")
     with transaction.atomic():
         drug = Drug.objects.select_for_update().get(pk=drug.pk)
-        if expected_version is not None and drug.version != expected_version:
+        if expected_edit_count is not None and drug.edit_count != expected_edit_count:
             raise TransitionError(
                 f"“{drug}” was changed after you loaded it; nothing was done. "
                 "Reload it and look again."
@@ -129,9 +130,9 @@ def apply(drug: Drug, name: str, user, *, expected_version: int | None = None) -
             drug.reviewed_on = today
             drug.review_due = review_due_after(today)
             drug.changed_since_review = False
-        if drug.imported_version is not None and not drug.edited_since_import:
+        if drug.imported_at_edit is not None and not drug.edited_since_import:
             # A workflow step is not an edit: the next import may still update it.
-            drug.imported_version = drug.version + 1  # the version this save gives it
+            drug.imported_at_edit = drug.edit_count + 1  # the edit count this save gives it
         with reversion.create_revision():
             reversion.set_user(user)
             reversion.set_comment(transition.done)

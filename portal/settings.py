@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "modelsearch",
     "reversion",
     "monographs",
+    "portal.apps.PortalConfig",  # the page cache's receivers (portal/apps.py)
     "django.forms",  # its widget templates, found by FORM_RENDERER below
 ]
 
@@ -80,7 +81,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions and authentication: a stored page is served without either,
     # and the security and CSP headers above are still added to it.
-    "monographs.cache.PageCacheMiddleware",
+    "portal.cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -180,7 +181,7 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 2000},
         },
     }
-# Whole public pages for anonymous readers (monographs.cache). Any change to
+# Whole public pages for anonymous readers (portal/cache.py). Any change to
 # the content retires every stored page at once, on every server sharing the cache.
 PAGE_CACHE_ENABLED = env_bool("DJANGO_PAGE_CACHE", True)
 
@@ -202,8 +203,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-gb"  # British English dates and numbers; the site speaks English only
 TIME_ZONE = "UTC"
-# No translations: Django's own advice for a site in one language. Looking up the
-# active language for each tag and filter took a tenth of a monograph page's time.
+# No translations: Django's own advice for a site in one language. It also spares
+# a lookup of the active language for each tag and filter (docs/PERFORMANCE.md).
 USE_I18N = False
 USE_TZ = True
 

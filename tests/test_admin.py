@@ -75,7 +75,7 @@ def test_admin_change_page_saves_a_drug_with_its_inlines(seed_drug, staff_client
     assert response.status_code == 302, response.context["errors"]
     drug = Drug.objects.get(pk=seed_drug.pk)
     assert drug.generic_name == "Isotretinoin"
-    assert drug.version > seed_drug.version
+    assert drug.edit_count > seed_drug.edit_count
     usage = drug.sections.get(position=1)
     assert usage.body_html == "<p>Edited <strong>usage</strong> text.</p>\n"
     assert drug.side_effects.get(name="Nosebleeds").severity == Severity.SERIOUS

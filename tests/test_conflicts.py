@@ -83,7 +83,7 @@ def test_the_second_save_on_a_stale_form_is_refused_and_keeps_its_input(
     # Refused: nothing of Ben's is saved, nothing of Ana's is lost.
     assert response.status_code == 200
     saved = Drug.objects.get(pk=drug.pk)
-    assert saved.version == after_first.version
+    assert saved.edit_count == after_first.edit_count
     assert saved.brand_names == ""
     assert saved.faqs.get(position=0).answer == "Answer **0**."
     assert sorted(saved.side_effects.values_list("name", "detail", "severity")) == (
@@ -117,9 +117,9 @@ def test_saving_again_after_seeing_the_conflict_is_a_decision_and_goes_through(d
     first.post(url(drug), {**first_form, "generic_name": "Ana's generic name"})
     refused = second.post(url(drug), {**second_form, "brand_names": "Ben's brand"})
     assert refused.status_code == 200
-    # The page shown with the conflict carries the version it was compared with.
+    # The page shown with the conflict carries the edit count it was compared with.
     again = form_data(refused)
-    assert int(again["loaded_version"]) == Drug.objects.get(pk=drug.pk).version
+    assert int(again["opened_at_edit"]) == Drug.objects.get(pk=drug.pk).edit_count
     assert second.post(url(drug), again).status_code == 302
     saved = Drug.objects.get(pk=drug.pk)
     assert saved.brand_names == "Ben's brand"
@@ -137,7 +137,7 @@ def test_a_stale_form_of_a_deleted_monograph_saves_nothing(drug, second, db):
 
 def test_a_form_without_its_version_is_refused_rather_than_trusted(drug, first):
     data = form_data(first.get(url(drug)))
-    del data["loaded_version"]
+    del data["opened_at_edit"]
     response = first.post(url(drug), {**data, "generic_name": "no version"})
     assert response.status_code == 200
     assert Drug.objects.get(pk=drug.pk).generic_name == ""
@@ -170,4 +170,4 @@ def test_line_breaks_sent_by_a_browser_are_not_an_edit(drug, first):
     assert first.post(url(drug), data).status_code == 302
     section.refresh_from_db()
     assert section.body == "First paragraph.\n\nSecond paragraph."
-    assert Drug.objects.get(pk=drug.pk).content_changed is None
+    assert Drug.objects.get(pk=drug.pk).text_changed_at is None

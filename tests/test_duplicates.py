@@ -125,7 +125,7 @@ def test_the_merge_page_shows_both_monographs_part_by_part(db, pharmacist):
 def merge_post(client, copy, **choices):
     kept = Drug.objects.get(pk=copy.duplicate_of_id)
     copy = Drug.objects.get(pk=copy.pk)
-    data = {"kept_version": kept.version, "duplicate_version": copy.version}
+    data = {"kept_edit_count": kept.edit_count, "duplicate_edit_count": copy.edit_count}
     data.update({part.name: choices.get(part.name, merge.KEPT) for part in merge.PARTS})
     return client.post(reverse("admin:monographs_drug_merge", args=[copy.pk]), data)
 
@@ -169,7 +169,7 @@ def test_a_merge_of_monographs_changed_meanwhile_is_refused(db, pharmacist):
     imported()
     kept, copy = drug_from("c/clonazepam.md"), drug_from("c/clonazepam-.md")
     client = signed_in(pharmacist)
-    data = {"kept_version": kept.version, "duplicate_version": copy.version}
+    data = {"kept_edit_count": kept.edit_count, "duplicate_edit_count": copy.edit_count}
     data.update({part.name: merge.DUPLICATE for part in merge.PARTS})
     kept.brand_names = "Klonopin"
     kept.save()  # someone else's edit, after the merge page was opened

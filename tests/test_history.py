@@ -1,9 +1,16 @@
 """History: every save is a revision of the whole monograph; any can be compared and restored."""
 
+import importlib
+from types import SimpleNamespace
+
+import reversion
+from django.apps import apps
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 from reversion.models import Version
 
+from monographs import history
 from monographs.choices import Severity, Status
 from monographs.models import Drug, SideEffect
 
@@ -87,15 +94,15 @@ def test_restoring_keeps_the_workflow_and_the_lock_moving_forward(pharmacist, re
     drug = make_drug(status=Status.IN_REVIEW)
     from monographs import workflow
 
-    workflow.apply(drug, "publish", reviewer)
+    workflow.take_step(drug, "publish", reviewer)
     published = versions(drug)[0]
-    workflow.apply(drug, "unpublish", reviewer)
+    workflow.take_step(drug, "unpublish", reviewer)
     current = Drug.objects.get(pk=drug.pk)
 
     assert restore(signed_in(pharmacist), published).status_code == 302
     restored = Drug.objects.get(pk=drug.pk)
     assert restored.status == Status.DRAFT
-    assert restored.version == current.version + 1
+    assert restored.edit_count == current.edit_count + 1
 
 
 def test_restore_of_a_revision_is_refused_if_the_monograph_changed_meanwhile(pharmacist):
@@ -186,3 +193,42 @@ def test_a_pharmacist_cannot_see_another_drugs_revision_through_this_one(pharmac
     version = versions(other)[0]
     url = reverse("admin:monographs_drug_compare", args=[drug.pk])
     assert client.get(url, {"from": version.pk}).status_code == 404
+
+
+RENAMES = importlib.import_module("monographs.migrations.0010_history_uses_new_drug_field_names")
+
+
+def test_a_revision_recorded_under_the_old_field_names_still_restores_its_edit_count_and_text_time(
+    db,
+):
+    drug = make_drug("Oldnamine")
+    drug.mark_text_edited()
+    with reversion.create_revision():
+        drug.save()
+    version = history.versions_of(drug.pk).first()
+    recorded = version.field_dict  # (its times as the history stores them: to the millisecond)
+    # As a revision recorded before the fields were renamed stored it.
+    old_names = {new: old for old, new in RENAMES.OLD_TO_NEW.items()}
+    old_data = RENAMES.renamed_fields(version.serialized_data, old_names)
+    assert '"version": ' in old_data and '"content_changed": ' in old_data
+    Version.objects.filter(pk=version.pk).update(serialized_data=old_data)
+    assert history.version_at_edit(drug.pk, recorded["edit_count"]) is None  # unreadable as stored
+
+    RENAMES.forwards(apps, SimpleNamespace(connection=connection))
+
+    version = history.version_at_edit(drug.pk, recorded["edit_count"])
+    assert version is not None
+    drug.generic_name = "changed since"
+    drug.mark_text_edited()
+    drug.save()
+    version.revision.revert()
+    restored = Drug.objects.get(pk=drug.pk)
+    assert recorded["text_changed_at"] is not None
+    assert (restored.edit_count, restored.text_changed_at) == (
+        recorded["edit_count"],
+        recorded["text_changed_at"],
+    )
+    assert restored.generic_name == recorded["generic_name"]
+
+    RENAMES.backwards(apps, SimpleNamespace(connection=connection))
+    assert Version.objects.get(pk=version.pk).serialized_data == old_data

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from monographs import pages
+from monographs import monograph_body
 from monographs.choices import Severity, Status
 from monographs.models import Drug, Faq, SideEffect
 
@@ -86,7 +86,7 @@ def test_a_part_saved_or_deleted_on_its_own_voids_the_kept_body(drug, client, ch
 def test_a_body_rendered_from_a_version_saved_meanwhile_is_not_kept(drug):
     reader_copy = Drug.objects.for_page().get(pk=drug.pk)
     Drug.objects.get(pk=drug.pk).save()  # someone saves while the page is built
-    pages.body(reader_copy, {})
+    monograph_body.body_html(reader_copy, {})
     assert kept(drug) is None
 
 

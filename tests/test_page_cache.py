@@ -19,9 +19,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from monographs import cache
 from monographs.choices import Severity, Status
 from monographs.models import Drug, Faq, Section, SideEffect
+from monographs.signals import announce_content_change
+from portal import cache
 from tests.factories import make_drug
 from tests.htmlforms import add_inline_form, form_fields
 from tests.redis_helpers import redis_url_for_tests, remove_keys, skip_unless_redis
@@ -174,10 +175,10 @@ def test_pages_change_only_once_the_change_commits(
     before = page(client, "/drugs/")
     with django_capture_on_commit_callbacks() as callbacks:
         Drug.objects.filter(pk=drug.pk).update(title="Renamed")
-        cache.content_changed()
-        cache.content_changed()  # one retirement per transaction is enough
+        announce_content_change()
+        announce_content_change()  # one retirement per transaction is enough
     assert page(client, "/drugs/") == before
-    assert callbacks == [cache.bump_generation]
+    assert callbacks == [cache.start_new_generation]
     callbacks[0]()
     assert "Renamed" in page(client, "/drugs/")
 
@@ -204,10 +205,10 @@ def test_unpublishing_removes_the_page_at_once_and_404s_are_not_stored(
     [
         pytest.param(
             # A change without a signal voids the drug's kept page body itself
-            # (monographs.pages), as it retires the stored pages (below).
+            # (monographs.monograph_body), as it retires the stored pages (below).
             lambda d: (
                 Section.objects.filter(drug=d, position=1).update(body_html="<p>New</p>"),
-                Drug.objects.filter(pk=d.pk).update(body_version=None),
+                Drug.objects.filter(pk=d.pk).update(rendered_for_edit=None),
             ),
             id="no-signal",
         ),
@@ -230,7 +231,7 @@ def test_every_kind_of_change_retires_the_stored_pages(
     with changes(django_capture_on_commit_callbacks):
         change(drug)
         # Changes that send no signal say so themselves, as the importer does.
-        cache.content_changed()
+        announce_content_change()
     after = client.get("/drugs/cachamine/")
     assert after.get("X-Page-Cache") != "hit"
     assert after.status_code == 404 or after.content.decode() != before

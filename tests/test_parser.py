@@ -266,3 +266,13 @@ def test_files_that_are_not_utf8_are_read_as_windows_1252():
 def test_unreadable_files_are_refused(raw, message):
     with pytest.raises(ParseError, match=message):
         decode(raw)
+
+
+def test_a_parsed_side_effect_holds_the_side_effect_fields_a_file_gives():
+    from dataclasses import fields
+
+    from monographs.choices import SIDE_EFFECT_FIELDS, SIDE_EFFECT_LIST_FIELDS
+    from monographs.importer.parse import ParsedSideEffect
+
+    names = tuple(f.name for f in fields(ParsedSideEffect))
+    assert names == SIDE_EFFECT_FIELDS + SIDE_EFFECT_LIST_FIELDS

@@ -115,7 +115,7 @@ def recover_url(w):
 
 
 def loaded(drug):
-    return lambda w: {"loaded_version": Drug.objects.get(pk=getattr(w, drug).pk).version}
+    return lambda w: {"opened_at_edit": Drug.objects.get(pk=getattr(w, drug).pk).edit_count}
 
 
 def step(label, name, drug):
@@ -175,7 +175,7 @@ def duplicate(w):
 def merge_choices(w):
     kept, copy = Drug.objects.get(pk=w.drug.pk), Drug.objects.get(pk=w.duplicate.pk)
     return {
-        "kept_version": kept.version, "duplicate_version": copy.version,
+        "kept_edit_count": kept.edit_count, "duplicate_edit_count": copy.edit_count,
         "introduction": "duplicate", "sections": "kept", "side_effects": "duplicate",
         "faqs": "kept",
     }  # fmt: skip

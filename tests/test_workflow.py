@@ -18,8 +18,8 @@ from .test_admin import form_data
 def press(user, drug, name, **data):
     """Press a workflow button on the drug's admin page, as ``user``."""
     url = reverse("admin:monographs_drug_transition", args=[drug.pk, name])
-    loaded = Drug.objects.get(pk=drug.pk).version
-    return signed_in(user).post(url, {"loaded_version": loaded, **data})
+    loaded = Drug.objects.get(pk=drug.pk).edit_count
+    return signed_in(user).post(url, {"opened_at_edit": loaded, **data})
 
 
 def status_of(drug) -> str:
@@ -46,10 +46,10 @@ def test_a_pharmacist_cannot_make_any_reviewer_step(pharmacist, name):
     before = Drug.objects.get(pk=drug.pk)
     assert press(pharmacist, drug, name).status_code == 403
     after = Drug.objects.get(pk=drug.pk)
-    assert (after.status, after.reviewed_on, after.version) == (
+    assert (after.status, after.reviewed_on, after.edit_count) == (
         before.status,
         before.reviewed_on,
-        before.version,
+        before.edit_count,
     )
 
 
@@ -125,7 +125,7 @@ def test_an_invalid_transition_is_refused_with_a_message(reviewer, status, name)
     drug = make_drug(status=status)
     response = signed_in(reviewer).post(
         reverse("admin:monographs_drug_transition", args=[drug.pk, name]),
-        {"loaded_version": drug.version},
+        {"opened_at_edit": drug.edit_count},
         follow=True,
     )
     assert status_of(drug) == status
@@ -135,12 +135,12 @@ def test_an_invalid_transition_is_refused_with_a_message(reviewer, status, name)
 
 def test_a_transition_on_a_page_loaded_before_someone_else_saved_is_refused(reviewer):
     drug = make_drug(status=Status.IN_REVIEW)
-    loaded = drug.version
+    loaded = drug.edit_count
     drug.generic_name = "changed meanwhile"
     drug.save()
     response = signed_in(reviewer).post(
         reverse("admin:monographs_drug_transition", args=[drug.pk, "publish"]),
-        {"loaded_version": loaded},
+        {"opened_at_edit": loaded},
         follow=True,
     )
     assert status_of(drug) == Status.IN_REVIEW

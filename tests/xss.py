@@ -120,8 +120,8 @@ class AdminEntry:
         drug = Drug.objects.get(slug=slug)
         for step in ("submit", "publish"):
             url = reverse("admin:monographs_drug_transition", args=[drug.pk, step])
-            loaded = Drug.objects.get(pk=drug.pk).version
-            assert self.client.post(url, {"loaded_version": loaded}).status_code == 302
+            loaded = Drug.objects.get(pk=drug.pk).edit_count
+            assert self.client.post(url, {"opened_at_edit": loaded}).status_code == 302
         return Drug.objects.get(slug=slug)
 
 

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from ..choices import SIDE_EFFECT_FIELDS, SIDE_EFFECT_LIST_FIELDS
 from ..models import Drug
 from .parse import ParsedFaq, ParsedMonograph, ParsedSection, ParsedSideEffect, dump
 
@@ -22,16 +23,7 @@ def to_parsed(drug: Drug) -> ParsedMonograph:
         ],
         side_effects=[
             ParsedSideEffect(
-                name=e.name,
-                detail=e.detail,
-                severity=e.severity,
-                frequency=e.frequency,
-                body_system=e.body_system,
-                tier_label=e.tier_label,
-                written_inline=e.written_inline,
-                separator=e.separator,
-                list_end=e.list_end,
-                list_start=e.list_start,
+                **{name: getattr(e, name) for name in SIDE_EFFECT_FIELDS + SIDE_EFFECT_LIST_FIELDS}
             )
             for e in drug.side_effects.all()
         ],

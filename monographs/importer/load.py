@@ -12,9 +12,10 @@ import reversion
 from django.db import transaction
 from django.utils.text import slugify
 
-from .. import cache, search, terms
-from ..choices import Status
+from .. import search, terms
+from ..choices import SIDE_EFFECT_FIELDS, SIDE_EFFECT_LIST_FIELDS, Status
 from ..models import Drug, Faq, Ingredient, Section, SideEffect
+from ..signals import announce_content_change
 from .parse import ParsedMonograph
 
 
@@ -78,10 +79,10 @@ def load(
         drug.front_matter = monograph.front_matter
         drug.source_path = source_path[:500]
         drug.source_sha256 = monograph.sha256
-        drug.content_edited()
+        drug.mark_text_edited()
         drug.save()
-        drug.imported_version = drug.version
-        Drug.objects.filter(pk=drug.pk).update(imported_version=drug.version)
+        drug.imported_at_edit = drug.edit_count
+        Drug.objects.filter(pk=drug.pk).update(imported_at_edit=drug.edit_count)
 
         if outcome is Outcome.UPDATED:
             drug.sections.all().delete()
@@ -113,7 +114,7 @@ def load(
             "side_effects": SideEffect.objects.bulk_create(side_effects),
         }
         # Indexed and recorded from the parts just written, without reading them back.
-        _holding(drug, parts)
+        _with_parts_prefetched(drug, parts)
         if index:
             search.reindex(drug)
         # One revision of its history: the drug with the parts just written (recorded
@@ -124,7 +125,7 @@ def load(
             )
             reversion.add_to_revision(drug)
         # bulk_create and QuerySet.update above send no signals.
-        cache.content_changed()
+        announce_content_change()
     return Loaded(outcome, drug)
 
 
@@ -183,24 +184,24 @@ def side_effect_rows(drug: Drug, parsed) -> list[SideEffect]:
     return [
         SideEffect(
             drug=drug,
-            name=e.name[:255],
             term=terms.normalise(e.name),
-            detail=e.detail[:1000],
-            severity=e.severity,
-            frequency=e.frequency,
-            body_system=e.body_system[:100],
-            tier_label=e.tier_label[:1000],
-            written_inline=e.written_inline,
-            separator=e.separator[:20],
-            list_end=e.list_end[:2000],
-            list_start=e.list_start[:1000],
             position=i,
+            **{
+                name: _fitted(SideEffect, name, getattr(e, name))
+                for name in SIDE_EFFECT_FIELDS + SIDE_EFFECT_LIST_FIELDS
+            },
         )
         for i, e in enumerate(parsed, start=1)
     ]
 
 
-def _holding(drug: Drug, parts: dict[str, list]) -> Drug:
+def _fitted(model, name: str, value):
+    """``value`` cut to the length the model's field holds, if it has one."""
+    max_length = model._meta.get_field(name).max_length
+    return value[:max_length] if max_length else value
+
+
+def _with_parts_prefetched(drug: Drug, parts: dict[str, list]) -> Drug:
     """``drug`` with its related lists in hand, as prefetch_related leaves them.
 
     The lists are in ``position`` order, the order the database returns them in.

@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from markdown_it import MarkdownIt
 
 from ..choices import Frequency, SectionKind, Severity, Status
-from .tiers import classify, hint, is_hint, is_tier
+from .tiers import classify, export_label, is_export_label, is_tier
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_TITLE = 500
@@ -64,6 +64,7 @@ class ParsedSection:
 
 @dataclass
 class ParsedSideEffect:
+    # The fields of choices.SIDE_EFFECT_FIELDS and SIDE_EFFECT_LIST_FIELDS, in their order.
     name: str
     detail: str = ""
     severity: int = Severity.MILD
@@ -502,13 +503,13 @@ def _prose_effects(text: str, context: str, *, bullet: bool) -> list[ParsedSideE
     """
     # Under the portal's own wording, one term is a list too: the part of a
     # sentence list whose severity a pharmacist changed, written back apart.
-    found = _prose_list(text, min_terms=1 if is_hint(context) else _MIN_PROSE_TERMS)
+    found = _prose_list(text, min_terms=1 if is_export_label(context) else _MIN_PROSE_TERMS)
     if found is None:
         return None
     start, terms, end = found
     label = _plain(start)
     # The portal's own wording for a pharmacist's choice is the whole answer.
-    tier, lead = (context, "") if is_hint(context) else (label, context)
+    tier, lead = (context, "") if is_export_label(context) else (label, context)
     effects = [
         _side_effect(term, lead=lead, tier=tier, tier_label=label, written_inline=True,
                      separator=separator)
@@ -533,7 +534,7 @@ def _structure_side_effects(
             block.type == "paragraph"
             and following is not None
             and following.type == "paragraph"
-            and is_hint(_plain(block.text))
+            and is_export_label(_plain(block.text))
         ):
             lead = block.text.strip()
             continue
@@ -555,8 +556,8 @@ def _structure_side_effects(
         leftovers: list[str] = []
         listed: list[ParsedSideEffect] = []
         labelled = False
-        hint = is_hint(_plain(lead))
-        label = "" if hint else _plain(lead)
+        lead_is_export_label = is_export_label(_plain(lead))
+        label = "" if lead_is_export_label else _plain(lead)
         for item in block.items:
             text = _item_text(item)
             result = _labelled_terms(text, lead, ingredients)
@@ -585,7 +586,7 @@ def _structure_side_effects(
         # A list written in a sentence carries its own words, whatever its lead-in.
         bulleted = [e for e in listed if not e.written_inline or e.tier_label == label]
         carried = bulleted and all(e.tier_label == label for e in bulleted)
-        if lead and not hint and not (carried and label):
+        if lead and not lead_is_export_label and not (carried and label):
             kept.append(lead)
             for effect in listed:
                 if effect.tier_label == label and not effect.list_start:
@@ -1082,7 +1083,7 @@ def _side_effect_lists(effects: list[ParsedSideEffect]) -> list[str]:
         if first.list_start:
             # A list written in a sentence goes back as the sentence it was.
             if classify(first.tier_label) != (first.severity, first.frequency):
-                blocks.append(hint(first.severity, first.frequency))
+                blocks.append(export_label(first.severity, first.frequency))
             terms = "".join(
                 (effect.separator if index else "") + _item(effect)
                 for index, effect in enumerate(run)
@@ -1095,7 +1096,7 @@ def _side_effect_lists(effects: list[ParsedSideEffect]) -> list[str]:
         # labelled sentence list ("**Common:** a, b") carries its own.
         lead = first.tier_label if (first.body_system or not first.written_inline) else ""
         if _read_back(first, lead) != (first.severity, first.frequency):
-            lead = hint(first.severity, first.frequency)
+            lead = export_label(first.severity, first.frequency)
         if first.written_inline:
             label = f"{first.body_system}:" if first.body_system else first.tier_label
             terms = "".join(

@@ -94,7 +94,7 @@ def is_tier(label: str) -> bool:
     return severity is not None or frequency is not None or "side effect" in label.lower()
 
 
-def hint(severity: int, frequency: int) -> str:
+def export_label(severity: int, frequency: int) -> str:
     """The portal's own wording for a list's severity and frequency, as the exporter writes it.
 
     "Rare (≥1/10,000 to <1/1,000), Emergency – get help now": :func:`classify`
@@ -103,11 +103,12 @@ def hint(severity: int, frequency: int) -> str:
     return f"{Frequency(frequency).label}, {Severity(severity).label}:"
 
 
-_HINT = re.compile(
+_EXPORT_LABEL = re.compile(
     "^(" + "|".join(re.escape(f.label) for f in Frequency) + "), ("
     + "|".join(re.escape(s.label) for s in Severity) + "):$"
 )  # fmt: skip
 
 
-def is_hint(text: str) -> bool:
-    return bool(_HINT.match(text.strip()))
+def is_export_label(text: str) -> bool:
+    """Whether ``text`` is a lead-in :func:`export_label` wrote."""
+    return bool(_EXPORT_LABEL.match(text.strip()))

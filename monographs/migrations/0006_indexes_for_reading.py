@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='drug',
-            index=models.Index(models.F('status'), monographs.models.Initial('title'), models.F('title'), name='drug_status_initial_idx'),
+            index=models.Index(models.F('status'), monographs.models.FirstLetter('title'), models.F('title'), name='drug_status_initial_idx'),
         ),
         migrations.AddIndex(
             model_name='ingredient',

@@ -9,10 +9,8 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from monographs.models import Drug
-from tests.conftest import SEED
 
 CHROMIUM = Path("/usr/bin/chromium")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -40,10 +38,10 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
-def live_seed_drug(transactional_db) -> Drug:
-    """The reference monograph, committed so that the live server's thread can see it."""
-    call_command("import_monographs", str(SEED), verbosity=0)
-    return Drug.objects.get(slug="isotretinoin-systemic")
+def live_seed_drug(transactional_db, seed_drug) -> Drug:
+    """The reference monograph (tests/conftest.py), committed so that the live
+    server's thread can see it: with transactional_db, nothing is rolled back."""
+    return seed_drug
 
 
 @pytest.fixture

@@ -113,7 +113,7 @@ def test_history_diff_and_dashboard_render_for_a_reviewer(
     expect(page.locator("tr.removed").first).to_contain_text("Pancreatitis")
     page.screenshot(path=screenshots_dir / "admin-history-diff.png", full_page=True)
 
-    workflow.apply(Drug.objects.get(pk=live_seed_drug.pk), "review", reviewer)
+    workflow.take_step(Drug.objects.get(pk=live_seed_drug.pk), "review", reviewer)
     today = timezone.localdate()
     for i, (due_in, changed) in enumerate(
         [(-40, False), (-3, False), (12, True), (25, False), (70, False), (75, False),

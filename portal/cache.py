@@ -1,7 +1,8 @@
 """Whole public pages kept for anonymous readers, never stale after an edit.
 
 Every stored page records the *content generation* it was built under: a
-token that changes whenever anything a public page shows changes (a drug,
+token that changes whenever anything a public page shows changes, as the
+monographs app announces it (``monographs.signals.content_changed``: a drug,
 section, side effect, FAQ or ingredient saved or deleted, an import, a
 restore, a reviewer renamed). A page is served only while the generation it
 was built under is still the current one, so one change retires every page at
@@ -29,6 +30,8 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.http import HttpResponse
 from django.utils.cache import cc_delim_re
+
+from monographs.signals import content_changed
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +100,7 @@ def _write_generation_file(path: Path) -> None:
     os.replace(temporary, path)
 
 
-def bump_generation() -> None:
+def start_new_generation() -> None:
     """Retire every stored page now."""
     path = _generation_file()
     if path is None:
@@ -106,47 +109,25 @@ def bump_generation() -> None:
         _write_generation_file(path)
 
 
-def content_changed(using: str = DEFAULT_DB_ALIAS) -> None:
-    """Retire every stored page once the current transaction commits.
-
-    Call it after changes that send no signal: ``bulk_create``,
-    ``QuerySet.update``, raw SQL. Saves and deletes of the content models
-    call it through their signals.
-    """
+def start_new_generation_on_commit(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Retire every stored page once the current transaction on ``using`` commits."""
     connection = connections[using]
     # One retirement per transaction is enough; a rolled-back savepoint takes
     # its pending callback with it, so the next change registers a new one.
     if connection.in_atomic_block and any(
-        func is bump_generation for _, func, _ in connection.run_on_commit
+        func is start_new_generation for _, func, _ in connection.run_on_commit
     ):
         return
-    transaction.on_commit(bump_generation, using=using)
+    transaction.on_commit(start_new_generation, using=using)
 
 
-def _on_content_saved_or_deleted(sender, using=DEFAULT_DB_ALIAS, **kwargs):
-    content_changed(using)
+def _on_content_changed(sender, using=DEFAULT_DB_ALIAS, **kwargs):
+    start_new_generation_on_commit(using)
 
 
-def _on_user_saved(sender, using=DEFAULT_DB_ALIAS, update_fields=None, **kwargs):
-    # Pages name reviewers; a sign-in only records its time.
-    if update_fields is not None and set(update_fields) <= {"last_login"}:
-        return
-    content_changed(using)
-
-
-def connect_signals() -> None:
-    from django.contrib.auth import get_user_model
-    from django.db.models.signals import post_delete, post_save
-
-    from .models import Drug, Faq, Ingredient, Section, SideEffect
-
-    for model in (Drug, Section, SideEffect, Faq, Ingredient):
-        uid = f"page-cache-{model._meta.label_lower}"
-        post_save.connect(_on_content_saved_or_deleted, sender=model, dispatch_uid=uid)
-        post_delete.connect(_on_content_saved_or_deleted, sender=model, dispatch_uid=uid)
-    user = get_user_model()
-    post_save.connect(_on_user_saved, sender=user, dispatch_uid="page-cache-user")
-    post_delete.connect(_on_content_saved_or_deleted, sender=user, dispatch_uid="page-cache-user")
+def connect_receivers() -> None:
+    """Listen to the monographs app's announcements of a change."""
+    content_changed.connect(_on_content_changed, dispatch_uid="page-cache-content-changed")
 
 
 def _bypasses(request) -> bool:
@@ -241,7 +222,7 @@ class PageCacheMiddleware:
         # By now the admin's transactions have committed.
         if request.path_info.startswith(_admin_prefix()) and response.status_code < 400:
             try:
-                bump_generation()
+                start_new_generation()
             except Exception:
                 logger.exception("Page cache unavailable; stored pages not retired")
         return response

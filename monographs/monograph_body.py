@@ -2,8 +2,8 @@
 
 The body is the page's costly part and the same for every reader, so the
 first request after a change renders it and keeps it beside the drug, for
-that version of it (``Drug.body_version``). Every save of a drug raises its
-version, and a section, side effect or FAQ saved or deleted on its own
+that edit of it (``Drug.rendered_for_edit``). Every save of a drug raises its
+edit count, and a section, side effect or FAQ saved or deleted on its own
 (outside the drug's form or the importer) voids the kept body too: a reader
 never gets a body older than the monograph. Pages filtered by severity or
 frequency are rendered for each request.
@@ -72,7 +72,7 @@ def _contiguous(items, key):
     return runs
 
 
-def body(drug: Drug, params) -> SafeString:
+def body_html(drug: Drug, params) -> SafeString:
     """The body for a request with these query parameters: kept if it can be,
     rendered (and kept) if not. Parameters filter the side effects.
 
@@ -82,16 +82,16 @@ def body(drug: Drug, params) -> SafeString:
         return mark_safe(kept)  # rendered from sanitised HTML and escaped text below
     filterset = SideEffectFilter(params or None, queryset=SideEffect.objects.all())
     prefetch_related_objects([drug], *part_prefetches(filterset.qs))
-    html = render_to_string(TEMPLATE, context(drug, filterset))
+    html = render_to_string(TEMPLATE, body_context(drug, filterset))
     if not filterset.is_bound:
-        # Kept only if nobody saved the drug meanwhile (its version unchanged).
-        Drug.objects.filter(pk=drug.pk, version=drug.version).update(
-            body_html=html, body_version=drug.version
+        # Kept only if nobody saved the drug meanwhile (its edit count unchanged).
+        Drug.objects.filter(pk=drug.pk, edit_count=drug.edit_count).update(
+            body_html=html, rendered_for_edit=drug.edit_count
         )
     return mark_safe(html)
 
 
-def context(drug: Drug, filterset) -> dict:
+def body_context(drug: Drug, filterset) -> dict:
     sections = list(drug.sections.all())
     anchors: set[str] = set()
     for section in sections:
@@ -125,7 +125,7 @@ def severity_counts(drug: Drug, filterset) -> list[tuple[Severity, int]]:
 
 
 def _void_kept_body(sender, instance, **kwargs):
-    Drug.objects.filter(pk=instance.drug_id).update(body_version=None)
+    Drug.objects.filter(pk=instance.drug_id).update(rendered_for_edit=None)
 
 
 def connect_signals() -> None:
