@@ -10,7 +10,7 @@ from modelsearch import index
 
 from . import links, search, terms
 from .choices import Frequency, SectionKind, Severity, Status
-from .markdown import render
+from .markdown import render, render_inline
 
 
 class FirstLetter(Func):
@@ -240,6 +240,16 @@ class Drug(index.Indexed, models.Model):
     imported_at_edit = models.PositiveIntegerField(
         null=True, blank=True, editable=False, help_text="The edit count the last import wrote."
     )
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="possible_duplicates",
+        help_text="Imported from a second file whose title cleans up to this monograph's: "
+        "a pharmacist merges the two.",
+    )
 
     objects = DrugQuerySet.as_manager()
 
@@ -275,9 +285,14 @@ class Drug(index.Indexed, models.Model):
             models.Index(
                 F("status"), FirstLetter("title"), F("title"), name="drug_status_initial_idx"
             ),
+            # The importer finds the monograph a file went into by its path, else its
+            # title. Titles may repeat: a corpus's second file of one title is kept,
+            # flagged as a possible duplicate, until a pharmacist merges the two;
+            # page addresses (slugs) stay unique.
+            models.Index(fields=["source_path"], name="drug_source_path_idx"),
+            models.Index(fields=["title"], name="drug_title_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["title"], name="drug_unique_title"),
             models.CheckConstraint(condition=~models.Q(slug=""), name="drug_slug_not_empty"),
         ]
         permissions = [
@@ -487,6 +502,12 @@ class SideEffect(models.Model):
         blank=True,
         help_text="On the last of a sentence list: the text that closes it.",
     )
+    list_start = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="On the first of a list written in a sentence: the words before it, "
+        "e.g. “Common side effects include ”.",
+    )
     position = models.PositiveIntegerField(default=0)
 
     objects = SideEffectQuerySet.as_manager()
@@ -525,6 +546,11 @@ class SideEffect(models.Model):
     @property
     def frequency_label(self) -> str:
         return _FREQUENCY_LABELS.get(self.frequency, self.frequency)
+
+    @property
+    def display_html(self) -> str:
+        """:attr:`display_name` as sanitised inline HTML (emphasis, <i>, <sub> and the like)."""
+        return render_inline(self.display_name)
 
     @property
     def display_name(self) -> str:

@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.demo_banner",
             ],
             # {% link "name" %}: {% url %} for pages without arguments, reversed once.
             "builtins": ["monographs.templatetags.links"],
@@ -179,6 +180,10 @@ MODELSEARCH_BACKENDS = {
 # How long a review holds: "review due" is this many months after "reviewed on".
 MONOGRAPH_REVIEW_INTERVAL_MONTHS = int(os.environ.get("MONOGRAPH_REVIEW_INTERVAL_MONTHS", "36"))
 
+# `make run` serves the public corpus's machine-written texts as a demonstration:
+# every public page then says so. Off unless asked for.
+DEMO_BANNER = env_bool("DJANGO_DEMO_BANNER", False)
+
 # --- Caches and the page cache -------------------------------------------
 # Local memory by default. With REDIS_URL every app server shares one Redis:
 # several servers need it, or each would keep pages the others changed.
@@ -219,6 +224,7 @@ else:
 # Whole public pages for anonymous readers (portal/cache.py). A change retires
 # the pages that show what it changed, on every server sharing the cache.
 PAGE_CACHE_ENABLED = env_bool("DJANGO_PAGE_CACHE", True)
+
 PAGE_CACHE_ALIAS = "pages"
 PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "600"))
 # Where the pages' tokens live while the page cache is per-process local

@@ -189,14 +189,6 @@ def test_windows_1252_text_is_decoded_with_a_warning(db, tmp_path, capsys):
     assert usage.body == "Used in tests – daily."
 
 
-def test_two_different_files_with_one_title_are_refused(db, tmp_path, capsys):
-    first = write(tmp_path, "a.md", MONOGRAPH.format(title="Testamine"))
-    second = write(tmp_path, "b.md", MONOGRAPH.format(title="Testamine").replace("Used", "Taken"))
-    with pytest.raises(CommandError):
-        call_command("import_monographs", str(first), str(second), verbosity=0)
-    assert f"{second}: error:" in capsys.readouterr().err
-
-
 def test_a_file_without_sections_is_imported_as_a_draft(db, tmp_path, capsys):
     path = write(
         tmp_path,

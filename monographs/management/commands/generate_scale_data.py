@@ -28,7 +28,7 @@ from monographs.markdown import render
 from monographs.models import Drug, Faq, Ingredient, Section, SideEffect
 from monographs.signals import announce_content_change
 
-from .import_monographs import monograph_files
+from .import_monographs import Refused, monograph_files, read
 
 SAMPLE = Path(settings.BASE_DIR) / "tests" / "data" / "corpus"
 MARK = "synthetic:"
@@ -165,10 +165,10 @@ class Command(BaseCommand):
 
     def read_corpus(self, folder: str) -> list:
         bases = []
-        for path in monograph_files([folder]):
+        for path, found_in in monograph_files([folder]):
             try:
-                monograph = parse_bytes(path.read_bytes())
-            except ParseError:
+                monograph = parse_bytes(read(path, found_in))
+            except (ParseError, Refused):
                 continue  # the importer reports those; a copy needs none of them
             # Refusals have nothing to copy; a published copy of one would mislead.
             if monograph.sections and monograph.status == Status.PUBLISHED:
