@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-CORPUS ?= demo
+# The seed monograph and the 300-file sample of the public corpus.
+CORPUS ?= tests/data/isotretinoin-systemic.md tests/data/corpus
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
@@ -36,7 +37,7 @@ run: install
 	-$(PY) manage.py import_monographs $(CORPUS)
 	$(PY) manage.py create_demo_staff
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (admin: http://127.0.0.1:$(PORT)/admin/)"
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DJANGO_DEMO_BANNER=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## serve: production settings under gunicorn on 127.0.0.1:$(PORT) (portal/gunicorn.conf.py)
 serve: install

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from markdownx.widgets import AdminMarkdownxWidget
 from reversion.admin import VersionAdmin
 
-from . import history, search, workflow
+from . import history, merge, search, workflow
 from .choices import SIDE_EFFECT_FIELDS
 from .forms import MarkdownField
 from .models import Drug, Faq, Ingredient, Section, SideEffect, person_name
@@ -321,7 +321,7 @@ class DrugAdmin(VersionAdmin):
                 "label": workflow.QUEUE_LABELS[name],
                 "count": counts[name],
                 "drugs": Drug.objects.filter(condition)
-                .select_related("reviewed_by")
+                .select_related("reviewed_by", "duplicate_of")
                 .order_by("review_due", "title")[:25],
             }
             for name, condition in workflow.queues(today).items()
@@ -335,6 +335,54 @@ class DrugAdmin(VersionAdmin):
             "interval_months": settings.MONOGRAPH_REVIEW_INTERVAL_MONTHS,
         }
         return TemplateResponse(request, "admin/monographs/drug/review.html", context)
+
+    # Possible duplicates from an import: compare the two and merge them.
+
+    def merge_view(self, request, object_id):
+        duplicate = get_object_or_404(Drug, pk=numeric_id(object_id), duplicate_of__isnull=False)
+        kept = duplicate.duplicate_of
+        if not (
+            self.has_change_permission(request, duplicate)
+            and self.has_change_permission(request, kept)
+        ):
+            raise PermissionDenied
+        form = MergeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                merge.merge(
+                    duplicate,
+                    {part.name: form.cleaned_data[part.name] for part in merge.PARTS},
+                    request.user,
+                    expected_edit_counts=(form.cleaned_data["kept_edit_count"],
+                                       form.cleaned_data["duplicate_edit_count"]),
+                )  # fmt: skip
+            except merge.MergeError as refusal:
+                messages.error(request, str(refusal))
+            else:
+                messages.success(request, f"Merged “{duplicate}” into “{kept}”; it is archived.")
+                return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[kept.pk]))
+        drugs = Drug.objects.prefetch_related("sections", "side_effects", "faqs")
+        kept, duplicate = drugs.get(pk=kept.pk), drugs.get(pk=duplicate.pk)
+        parts = [
+            {
+                "part": part,
+                "field": form[part.name],
+                "kept": _part_content(kept, part),
+                "duplicate": _part_content(duplicate, part),
+            }
+            for part in merge.PARTS
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Merge “{duplicate}” into “{kept}”",
+            "opts": self.model._meta,
+            "kept": kept,
+            "duplicate": duplicate,
+            "parts": parts,
+            "form": form,
+            "edit_counts": (kept.edit_count, duplicate.edit_count),
+        }
+        return TemplateResponse(request, "admin/monographs/drug/merge.html", context)
 
     # History: compare two revisions, restore one, recover a deleted monograph.
 
@@ -511,6 +559,7 @@ class DrugAdmin(VersionAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("review/", wrap(self.review_view), name="monographs_drug_review"),
+            path("<path:object_id>/merge/", wrap(self.merge_view), name="monographs_drug_merge"),
             path(
                 "recover/<str:version_id>/", wrap(self.recover_view), name="monographs_drug_recover"
             ),
@@ -549,6 +598,33 @@ def numeric_id(value) -> int:
 def _posted_int(request, name) -> int | None:
     text = request.POST.get(name, "")
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+class MergeForm(forms.Form):
+    """Where each part of the merged monograph comes from."""
+
+    kept_edit_count = forms.IntegerField(widget=forms.HiddenInput)
+    duplicate_edit_count = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for part in merge.PARTS:
+            self.fields[part.name] = forms.ChoiceField(
+                label=part.label,
+                choices=[
+                    (merge.KEPT, "Keep this monograph's"),
+                    (merge.DUPLICATE, "Take the duplicate's"),
+                ],
+                initial=merge.KEPT,
+                widget=forms.RadioSelect,
+            )
+
+
+def _part_content(drug: Drug, part) -> dict:
+    """What one side of the merge page shows of a part."""
+    if part.model is None:
+        return {"generic_name": drug.generic_name, "introduction_html": drug.introduction_html}
+    return {"items": list(getattr(drug, part.name).all())}
 
 
 def record_deletion(request, drugs) -> None:

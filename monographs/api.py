@@ -166,11 +166,7 @@ def page_of(serializer_class, description: str):
     return inline_serializer(
         name=f"{serializer_class.__name__.removesuffix('Serializer')}Page",
         fields={
-            "count": serializers.IntegerField(
-                allow_null=True,
-                help_text="How many match; null when a search finds more than "
-                f"{search.RANKED_AT_MOST} monographs (then listed in order, not ranked).",
-            ),
+            "count": serializers.IntegerField(help_text="How many match."),
             "next": serializers.URLField(allow_null=True),
             "previous": serializers.URLField(allow_null=True),
             "results": serializer_class(many=True, help_text=description),
@@ -281,8 +277,8 @@ class DrugListApi(ReadView):
         summary="Published monographs: A–Z, filtered, or found by a search",
         description=(
             "The filters and the search of the page /drugs/. Without `q` the order is by "
-            "name (or `sort=updated`); with `q`, best match first, up to "
-            f"{search.RANKED_AT_MOST} matches, by name beyond."
+            "name (or `sort=updated`); with `q`, best match first however many match "
+            "(names first, a misspelt name corrected as on the page)."
         ),
         parameters=[*filter_parameters(DrugApiFilter), *PAGING_PARAMETERS],
         responses={
@@ -365,7 +361,6 @@ class ApiGuideView(TemplateView):
             example=example,
             page_size=PAGE_SIZE,
             max_page_size=MAX_PAGE_SIZE,
-            ranked_at_most=search.RANKED_AT_MOST,
             **kwargs,
         )
 

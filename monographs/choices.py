@@ -51,4 +51,4 @@ class SectionKind(models.TextChoices):
 SIDE_EFFECT_FIELDS = ("name", "detail", "severity", "frequency", "body_system", "tier_label")
 # How the file wrote the side effect's list, kept so that an export writes it
 # back the same way; never edited by hand.
-SIDE_EFFECT_LIST_FIELDS = ("written_inline", "separator", "list_end")
+SIDE_EFFECT_LIST_FIELDS = ("written_inline", "separator", "list_end", "list_start")

@@ -3,8 +3,9 @@ import string
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
+from django.utils.functional import cached_property
 
-from . import terms
+from . import search
 from .choices import Frequency, Severity
 from .models import Drug, FirstLetter, Ingredient, SideEffect
 
@@ -123,11 +124,6 @@ class DrugFilter(django_filters.FilterSet):
     def cleaned(self) -> dict:
         return self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
 
-    @property
-    def filters_beyond_search(self) -> bool:
-        """Whether a filter beyond the search words and the order applies."""
-        return any(value for name, value in self.cleaned.items() if name not in ("q", "sort"))
-
 
 class DrugApiFilter(DrugFilter):
     """The drug list's filters, as the read API offers them: those of the page, plus
@@ -171,12 +167,18 @@ class SideEffectLookupFilter(django_filters.FilterSet):
     def query(self) -> str:
         return self.form.cleaned_data.get("q", "") if self.is_valid() else ""
 
+    @cached_property
+    def found(self):
+        """The terms the query finds: itself or its correction, then longer terms holding it."""
+        return search.side_effect_terms(self.query)
+
     @property
     def term(self) -> str:
-        return terms.normalise(self.query)
+        return self.found.term
 
     def listings(self):
-        """The looked-up term's listings in published monographs and how many there are:
-        ``(listings, count)``, for the lookup's page and the API alike."""
-        every = self.filter_queryset(SideEffect.objects.filter(term=self.term))
-        return every.listings(), every.count_in_published()
+        """The looked-up terms' listings in published monographs and how many there are:
+        ``(listings, count)``, for the lookup's page and the API alike; the best
+        matching term first, then the most severe."""
+        every = self.filter_queryset(SideEffect.objects.filter(term__in=self.found.terms))
+        return every.listings().best_match_first(self.found.terms), every.count_in_published()

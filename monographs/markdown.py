@@ -68,3 +68,14 @@ def render(text: str) -> str:
     if not text:
         return ""
     return sanitise(_parser.render(text))
+
+
+def render_inline(text: str) -> str:
+    """Render one line of Markdown (a side effect's name, a list's wording) without a paragraph.
+
+    The same inline markup as in sections: emphasis and the bare inline tags
+    (``<i>Clostridium difficile</i>-associated diarrhea``); any other HTML is text.
+    """
+    if not text:
+        return ""
+    return sanitise(_parser.renderInline(text))

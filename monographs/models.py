@@ -7,11 +7,10 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import slugify
 from modelsearch import index
-from modelsearch.queryset import SearchableQuerySetMixin
 
-from . import links, terms
+from . import links, search, terms
 from .choices import Frequency, SectionKind, Severity, Status
-from .markdown import render
+from .markdown import render, render_inline
 
 
 class FirstLetter(Func):
@@ -35,9 +34,31 @@ class JSONList(models.Aggregate):
         return self.as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
 
 
-class DrugQuerySet(SearchableQuerySetMixin, models.QuerySet):
+class DrugQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
+
+    def search(self, text: str, *, order=None, correct: bool = True, first: int = 50):
+        """Search these drugs for what a reader typed: the one entry point for every search.
+
+        Returns :class:`monographs.search.Results`: ``results.drugs`` are this
+        queryset's drugs matching every word (the last also as the start of a
+        word), best first — a drug named exactly so first, a single medicine
+        before the combinations holding it, then by weighted relevance (names,
+        then brand names and ingredients, then uses and side effects, then the
+        rest) — read a page at a time from the database's full-text engine.
+        Words such as "side effects" or "dosage" do not count against a name.
+        If nothing matches and ``correct``, misspelt words are corrected
+        (``results.corrected``, ``results.searched``) or alternatives offered
+        (``results.did_you_mean``). ``order`` (e.g. ``["title"]``) lists the
+        matches in that order instead of by relevance. ``first`` is the size of
+        the first slice read (the page size).
+        """
+        return search.search(self, text, order=order, correct=correct, first=first)
+
+    def suggest(self, text: str, *, limit: int = 8) -> list:
+        """At most ``limit`` of these drugs whose names match what is typed so far, best first."""
+        return search.suggest(self, text, limit=limit)
 
     def with_severity_counts(self):
         """``mild_count``, ``serious_count``, ``emergency_count``: all of them, unfiltered."""
@@ -219,6 +240,16 @@ class Drug(index.Indexed, models.Model):
     imported_at_edit = models.PositiveIntegerField(
         null=True, blank=True, editable=False, help_text="The edit count the last import wrote."
     )
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="possible_duplicates",
+        help_text="Imported from a second file whose title cleans up to this monograph's: "
+        "a pharmacist merges the two.",
+    )
 
     # A published monograph is edited in its working draft, a Drug of its own
     # beside it: readers keep the live one until a Reviewer approves the draft,
@@ -270,14 +301,14 @@ class Drug(index.Indexed, models.Model):
             models.Index(
                 F("status"), FirstLetter("title"), F("title"), name="drug_status_initial_idx"
             ),
+            # The importer finds the monograph a file went into by its path, else its
+            # title. Titles may repeat: a corpus's second file of one title is kept,
+            # flagged as a possible duplicate, until a pharmacist merges the two;
+            # page addresses (slugs) stay unique.
+            models.Index(fields=["source_path"], name="drug_source_path_idx"),
+            models.Index(fields=["title"], name="drug_title_idx"),
         ]
         constraints = [
-            # A working draft shares its monograph's title (and may change it).
-            models.UniqueConstraint(
-                fields=["title"],
-                condition=models.Q(draft_of__isnull=True),
-                name="drug_unique_title",
-            ),
             models.CheckConstraint(condition=~models.Q(slug=""), name="drug_slug_not_empty"),
         ]
         permissions = [
@@ -403,6 +434,14 @@ class Section(models.Model):
 
 
 class SideEffectQuerySet(models.QuerySet):
+    def best_match_first(self, terms: list[str]):
+        """Listings of ``terms`` in their order (the best matching term first), then most severe."""
+        rank = models.Case(
+            *(models.When(term=term, then=models.Value(i)) for i, term in enumerate(terms)),
+            default=models.Value(len(terms)),
+        )
+        return self.order_by(rank, "-severity", "drug__title", "position", "id")
+
     def in_published(self):
         return self.filter(drug__status=Status.PUBLISHED)
 
@@ -488,6 +527,12 @@ class SideEffect(models.Model):
         blank=True,
         help_text="On the last of a sentence list: the text that closes it.",
     )
+    list_start = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="On the first of a list written in a sentence: the words before it, "
+        "e.g. “Common side effects include ”.",
+    )
     position = models.PositiveIntegerField(default=0)
 
     objects = SideEffectQuerySet.as_manager()
@@ -517,6 +562,21 @@ class SideEffect(models.Model):
     def severity_slug(self) -> str:
         return Severity(self.severity).slug
 
+    # get_severity_display() and get_frequency_display() hash the field's whole
+    # choices on each call; the lookup and compare write one a row.
+    @property
+    def severity_label(self) -> str:
+        return _SEVERITY_LABELS.get(self.severity, self.severity)
+
+    @property
+    def frequency_label(self) -> str:
+        return _FREQUENCY_LABELS.get(self.frequency, self.frequency)
+
+    @property
+    def display_html(self) -> str:
+        """:attr:`display_name` as sanitised inline HTML (emphasis, <i>, <sub> and the like)."""
+        return render_inline(self.display_name)
+
     @property
     def display_name(self) -> str:
         """ "Pancreatitis (inflammation of the pancreas)"; a longer detail follows a colon."""
@@ -525,6 +585,10 @@ class SideEffect(models.Model):
         if len(self.detail) > 60:
             return f"{self.name}: {self.detail}"
         return f"{self.name} ({self.detail})"
+
+
+_SEVERITY_LABELS = dict(Severity.choices)
+_FREQUENCY_LABELS = dict(Frequency.choices)
 
 
 @reversion.register()
@@ -593,6 +657,57 @@ class Ingredient(models.Model):
     def page(self) -> Drug | None:
         """Its own monograph, if readers can see it."""
         return self.drug if self.drug is not None and self.drug.is_published else None
+
+
+class SideEffectTermCount(models.Model):
+    """How many published monographs list each side effect: the lookup's start page.
+
+    Kept on write (monographs/term_counts.py), so that the most listed side
+    effects are read from a few rows, whatever the number of listings.
+    """
+
+    term = models.CharField(max_length=255, primary_key=True)
+    drugs = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["-drugs", "term"], name="termcount_most_listed_idx")]
+
+    def __str__(self):
+        return f"{self.term}: {self.drugs}"
+
+
+class SearchEntry(models.Model):
+    """A monograph's words as the search index reads them, one row a drug.
+
+    Written by :mod:`monographs.search` (never by hand): each column holds the
+    words of a part of the monograph, lower-cased and without punctuation, so
+    that SQLite and PostgreSQL tokenise them alike. The database's full-text
+    index over these columns (an FTS5 table on SQLite, a weighted ``tsvector``
+    column on PostgreSQL; migration 0009) is not a model field.
+    """
+
+    drug = models.OneToOneField(
+        Drug, on_delete=models.CASCADE, primary_key=True, related_name="search_entry"
+    )
+    # A query naming the medicine exactly is compared with these.
+    title_key = models.CharField(max_length=500, db_index=True)
+    generic_key = models.CharField(max_length=255, db_index=True)
+    parts = models.PositiveSmallIntegerField(
+        default=1, help_text="Its number of ingredients: a combination ranks after a single one."
+    )
+    indexed_at = models.DateTimeField(auto_now=True, db_index=True)
+    # The words last: a row's small fields are read without walking its long text.
+    names = models.TextField(blank=True, help_text="Title and generic name.")
+    other_names = models.TextField(blank=True, help_text="Brand names and ingredients.")
+    effects = models.TextField(blank=True, help_text="Side-effect names.")
+    uses = models.TextField(blank=True, help_text="What it is used for.")
+    text = models.TextField(blank=True, help_text="Everything else it says.")
+
+    class Meta:
+        verbose_name_plural = "search entries"
+
+    def __str__(self) -> str:
+        return self.names
 
 
 class AuditEvent(models.Model):

@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from .choices import SectionKind, Severity
 from .filters import SideEffectFilter
+from .markdown import render_inline
 from .models import Drug, Faq, Section, SideEffect, part_prefetches
 
 TEMPLATE = "monographs/includes/monograph_body.html"
@@ -48,9 +49,8 @@ def severity_groups(side_effects, *, filtering: bool = False) -> list[dict]:
             for run in _runs(tier, key=lambda e: e.body_system):
                 inline = not filtering and all(e.written_inline for e in run)
                 label = f"{run[0].body_system}:" if run[0].body_system else ""
-                lists.append(
-                    {"label": label, "inline": inline, "effects": run, "end": run[-1].list_end}
-                )
+                end = render_inline(run[-1].list_end)  # sanitised: the source's own emphasis
+                lists.append({"label": label, "inline": inline, "effects": run, "end_html": end})
             label = tier[0].tier_label
             if len(lists) == 1 and lists[0]["inline"] and not lists[0]["label"]:
                 lists[0]["label"], label = label, ""  # "Common: a, b and c." reads as one line

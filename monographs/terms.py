@@ -23,7 +23,8 @@ def _singular(word: str) -> str:
 
 def normalise(name: str) -> str:
     """ "Allergic reactions (rash, hives)" -> "allergic reaction"."""
-    text = re.sub(r"\([^)]*\)", " ", name.casefold())
+    text = re.sub(r"</?\w+\s*/?>", "", name.casefold())  # inline tags: <i>C. difficile</i>
+    text = re.sub(r"\([^)]*\)", " ", text)
     text = re.sub(r"[^\w\s'-]", " ", text)
     words = text.split()
     if words and words[0] in {"a", "an", "the"}:

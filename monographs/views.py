@@ -4,7 +4,7 @@ import re
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.safestring import mark_safe
 from django.views import View
@@ -17,8 +17,9 @@ from .choices import SectionKind, Severity
 from .filters import LETTERS, DrugFilter, SideEffectLookupFilter
 from .forms import EditorImageForm
 from .markdown import render as render_markdown
-from .models import Drug, SideEffect
+from .models import Drug, SideEffect, SideEffectTermCount
 from .paging import CountedPaginator
+from .signals import shows
 
 
 class PublishedDrugMixin:
@@ -31,13 +32,13 @@ class PublishedDrugMixin:
 
 
 class HomeView(TemplateView):
+    template_engine = "jinja2"  # portal/jinja2.py
     template_name = "monographs/home.html"
 
     def get_context_data(self, **kwargs):
         published = Drug.objects.published().only("title", "slug", "reviewed_on", "updated")
         return super().get_context_data(
             letters=LETTERS,
-            form=DrugFilter().form,
             recently_reviewed=published.filter(reviewed_on__isnull=False).order_by(
                 "-reviewed_on", "title"
             )[:6],
@@ -46,24 +47,47 @@ class HomeView(TemplateView):
         )
 
 
-class DrugListView(PublishedDrugMixin, ListView):
+def refuses_nul(view):
+    """A NUL character in the query string is no query: 400, never a database error."""
+
+    @functools.wraps(view)
+    def checked(request, *args, **kwargs):
+        if any("\x00" in value for values in request.GET.lists() for value in values[1]):
+            return HttpResponseBadRequest("The address holds a NUL character.")
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
+class RefusesNulMixin:
+    @classmethod
+    def as_view(cls, **initkwargs):
+        return refuses_nul(super().as_view(**initkwargs))
+
+
+class DrugListView(RefusesNulMixin, PublishedDrugMixin, ListView):
     """A–Z, filters and ranked full-text search, in one GET form."""
 
+    template_engine = "jinja2"  # portal/jinja2.py
+    template_name = "monographs/drug_list.html"
+    context_object_name = "drug_list"
     paginate_by = 50
 
     def get_queryset(self):
         self.filterset = DrugFilter(self.request.GET or None, queryset=super().get_queryset())
-        self.found = search.find_drugs(self.filterset)
+        self.found = search.find_drugs(
+            self.filterset,
+            correct=self.request.GET.get("as_typed") != "1",
+            per_page=self.paginate_by,
+        )
         return self.found.drugs
-
-    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True):
-        return self.found.paginator(per_page, orphans)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             filter=self.filterset,
             letters=LETTERS,
             query=self.filterset.cleaned.get("q", ""),
+            results=self.found.results,
             ranked=self.found.ranked,
             **kwargs,
         )
@@ -77,6 +101,10 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
         return _monograph_page_queryset(
             staff=may_preview(self.request.user), severity_counts=bool(self.request.GET)
         )
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        return shows_monograph(response, self.object)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -101,6 +129,18 @@ def may_preview(user) -> bool:
     )
 
 
+def shows_monograph(response, drug: Drug):
+    """A monograph's page or data shows it and the monographs its ingredients link to.
+
+    An ingredient without a monograph of its own gets a link once one is
+    published: the page then changes with any monograph's publication.
+    """
+    ingredients = drug.ingredient_list
+    linked = [i.drug_id for i in ingredients if i.drug_id is not None]
+    unlinked = any(i.drug_id is None for i in ingredients)
+    return shows(response, drug_ids=[drug.pk, *linked], listings=unlinked)
+
+
 @functools.cache
 def _monograph_page_queryset(*, staff: bool, severity_counts: bool):
     """The monograph page's queryset, built once and only ever cloned (by ``filter``).
@@ -110,6 +150,12 @@ def _monograph_page_queryset(*, staff: bool, severity_counts: bool):
     """
     drugs = Drug.objects.all() if staff else Drug.objects.published()
     return drugs.for_page(severity_counts=severity_counts).with_structured_facts()
+
+
+@functools.cache
+def _compared_queryset():
+    """What a comparison reads of each monograph, built once (as the monograph page's)."""
+    return Drug.objects.published().for_detail()
 
 
 def structured_data(drug: Drug, request) -> dict:
@@ -206,23 +252,26 @@ def drug_json(request, slug):
     """``/drugs/<slug>.json``: a published monograph as data."""
     drug = get_object_or_404(Drug.objects.published().for_detail(), slug=slug)
     data = DrugSerializer(drug, context={"base": site_root(request)}).data
-    return JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    return shows_monograph(response, drug)
 
 
+@refuses_nul
 def suggest(request):
-    """Titles for the search box's suggestions, as JSON; the plain form works without it."""
+    """Names for the search box's suggestions, as JSON; the plain form works without it."""
     query = request.GET.get("q", "").strip()[:100]
     if len(query) < 2:
         return JsonResponse({"results": []})
-    drugs = search.autocomplete(Drug.objects.published().only("title", "slug"), query)[:8]
+    drugs = Drug.objects.published().only("title", "slug").suggest(query)
     return JsonResponse(
         {"results": [{"title": d.title, "url": d.get_absolute_url()} for d in drugs]}
     )
 
 
-class SideEffectLookupView(TemplateView):
+class SideEffectLookupView(RefusesNulMixin, TemplateView):
     """Which published drugs list a side effect, at what severity and frequency."""
 
+    template_engine = "jinja2"  # portal/jinja2.py
     template_name = "monographs/sideeffect_lookup.html"
     paginate_by = 50
 
@@ -230,40 +279,67 @@ class SideEffectLookupView(TemplateView):
         filterset = SideEffectLookupFilter(
             self.request.GET or None, queryset=SideEffect.objects.all()
         )
-        context = {"filter": filterset, "query": filterset.query, "term": filterset.term}
-        if filterset.query:
+        query = filterset.query
+        context = {"filter": filterset, "query": query, "term": filterset.term}
+        context["found"] = filterset.found
+        if query:
             matches, count = filterset.listings()
             # A common side effect is listed by most medicines: a page at a time.
             paginator = CountedPaginator(matches, self.paginate_by, count=count)
             page = paginator.get_page(self.request.GET.get("page"))
             context.update(matches=page.object_list, page_obj=page)
         else:
-            # Read from the lookup's index alone: every listing is counted.
-            context["most_listed"] = SideEffect.objects.most_listed()
+            # Kept as listings change (monographs/term_counts.py): a few rows at any size.
+            most_listed = SideEffectTermCount.objects.order_by("-drugs", "term")
+            context["most_listed"] = most_listed.values("term", "drugs")[:60]
         return super().get_context_data(**context, **kwargs)
 
 
-class CompareView(TemplateView):
+class CompareView(RefusesNulMixin, TemplateView):
     """Two to four monographs side by side."""
 
+    template_engine = "jinja2"  # portal/jinja2.py
     template_name = "monographs/compare.html"
     limits = (2, 4)
 
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        context = response.context_data
+        if "chosen" not in context:  # an address that names too few or too many
+            return shows(response, drug_ids=[])
+        # A name other than a page address is matched by searching every monograph
+        # (and one matching none may match one published later): any change may
+        # move it. Page addresses name their monographs alone.
+        by_address = all(
+            named.drug is not None and named.drug.slug == named.typed.strip().lower()
+            for named in context["chosen"]
+        )
+        drug_ids = [d.pk for d in context["drugs"]]
+        return shows(response, drug_ids=drug_ids, listings=not by_address)
+
     def get_context_data(self, **kwargs):
-        slugs = [s for s in self.request.GET.get("drugs", "").replace(" ", "").split(",") if s]
-        slugs = list(dict.fromkeys(slugs))
-        context = {"slugs": slugs, "limits": self.limits}
-        if len(slugs) == 1:
+        names = [n.strip() for n in self.request.GET.getlist("drug") if n.strip()]
+        # Older links list page addresses: ?drugs=ibuprofen,paracetamol
+        names += [n.strip() for n in self.request.GET.get("drugs", "").split(",") if n.strip()]
+        names = list(dict.fromkeys(names))[:10]
+        context = {"names": names, "limits": self.limits, "fields": range(self.limits[1])}
+        if len(names) == 1:
             context["error"] = "Add one to three more medicines to compare with it."
-            return super().get_context_data(**context, **kwargs)
-        if not self.limits[0] <= len(slugs) <= self.limits[1]:
+        elif names and not self.limits[0] <= len(names) <= self.limits[1]:
             context["error"] = "Choose between two and four medicines to compare."
+        if not names or "error" in context:
+            context["inputs"] = (names + [""] * self.limits[1])[: self.limits[1]]
             return super().get_context_data(**context, **kwargs)
-        found = {d.slug: d for d in Drug.objects.published().for_detail().filter(slug__in=slugs)}
-        drugs = [found[slug] for slug in slugs if slug in found]
-        missing = [slug for slug in slugs if slug not in found]
-        if missing:
-            context["error"] = "No published monograph at: " + ", ".join(missing)
+        published = Drug.objects.published()
+        chosen = search.name_medicines(published.only("title", "slug"), names)
+        context["inputs"] = [c.drug.title if c.drug else c.typed for c in chosen]
+        context["inputs"] += [""] * (self.limits[1] - len(chosen))
+        context["chosen"] = chosen
+        pks = list(dict.fromkeys(c.drug.pk for c in chosen if c.drug))
+        found = _compared_queryset().in_bulk(pks)
+        drugs = [found[pk] for pk in pks if pk in found]
+        if any(c.drug is None for c in chosen):
+            context["error"] = "Some names match no published monograph; see below."
         kinds = [k for k in SectionKind if k not in (SectionKind.OTHER, SectionKind.DISCLAIMER)]
         context["drugs"] = drugs
         context["rows"] = [

@@ -279,6 +279,8 @@ def queues(today: datetime.date | None = None, *, soon_days: int = 30) -> dict[s
         "never_reviewed": live & Q(reviewed_on__isnull=True),
         "changed": live & Q(changed_since_review=True),
         "in_review": Q(status=Status.IN_REVIEW),
+        # Second files of one title, kept by the importer for a pharmacist to merge.
+        "duplicates": Q(duplicate_of__isnull=False) & ~Q(status=Status.ARCHIVED),
     }
 
 
@@ -288,6 +290,7 @@ QUEUE_LABELS = {
     "never_reviewed": "Never reviewed",
     "changed": "Changed since their last review",
     "in_review": "Waiting in review",
+    "duplicates": "Possible duplicates to merge",
 }
 
 

@@ -102,6 +102,8 @@ MIDDLEWARE = [
     # Answers to a signed-in person are never stored by a shared cache.
     "portal.middleware.PrivateForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: tells an editor whose change the page cache missed when readers see it.
+    "portal.cache.ChangeNoticeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout flagged during login into its response.
     "axes.middleware.AxesMiddleware",
@@ -130,10 +132,19 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.demo_banner",
             ],
             # {% link "name" %}: {% url %} for pages without arguments, reversed once.
             "builtins": ["monographs.templatetags.links"],
         },
+    },
+    {
+        # The reader pages that list many things (portal/jinja2.py): views name it.
+        "NAME": "jinja2",
+        "BACKEND": "portal.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "portal.jinja2.environment"},
     },
 ]
 
@@ -160,11 +171,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # modelsearch's PostgreSQL full-text index needs the contrib app.
     INSTALLED_APPS.append("django.contrib.postgres")
 
+# The search index is the portal's own (monographs/search.py: FTS5 or PostgreSQL
+# full text, with column weights). Drug.search_fields still declares the same
+# document for modelsearch, whose Elasticsearch/OpenSearch backend is where the
+# index would move past one database; its database index is not kept meanwhile.
+MODELSEARCH_BACKENDS = {
+    "default": {"BACKEND": "modelsearch.backends.database", "AUTO_UPDATE": False},
+}
+
 # How long a review holds: "review due" is this many months after "reviewed on".
 MONOGRAPH_REVIEW_INTERVAL_MONTHS = int(os.environ.get("MONOGRAPH_REVIEW_INTERVAL_MONTHS", "36"))
 # Four eyes: a Reviewer may not approve a draft they edited, unless this is on
 # (a one-person team); such an approval is recorded as self-approved.
 MONOGRAPH_ALLOW_SELF_APPROVAL = os.environ.get("MONOGRAPH_ALLOW_SELF_APPROVAL", "") == "1"
+
+# `make run` serves the public corpus's machine-written texts as a demonstration:
+# every public page then says so. Off unless asked for.
+DEMO_BANNER = env_bool("DJANGO_DEMO_BANNER", False)
 
 # --- Caches and the page cache -------------------------------------------
 # Local memory by default. With REDIS_URL every app server shares one Redis:
@@ -172,11 +195,20 @@ MONOGRAPH_ALLOW_SELF_APPROVAL = os.environ.get("MONOGRAPH_ALLOW_SELF_APPROVAL", 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHE_KEY_PREFIX = os.environ.get("DJANGO_CACHE_KEY_PREFIX", "portal")
 if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     _redis = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        # A Redis that stops answering slows pages down by at most this much.
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        # A Redis that stops answering slows a request down by at most this
+        # much: no retries (the client's default tries three more times), and
+        # then each worker stops asking it for a while (portal/cache.py).
+        "OPTIONS": {
+            "socket_connect_timeout": 1,
+            "socket_timeout": 1,
+            "retry": Retry(NoBackoff(), 0),
+        },
     }
     CACHES = {
         "default": {**_redis, "KEY_PREFIX": CACHE_KEY_PREFIX},
@@ -194,16 +226,25 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 2000},
         },
     }
-# Whole public pages for anonymous readers (portal/cache.py). Any change to
-# the content retires every stored page at once, on every server sharing the cache.
+# Whole public pages for anonymous readers (portal/cache.py). A change retires
+# the pages that show what it changed, on every server sharing the cache.
 PAGE_CACHE_ENABLED = env_bool("DJANGO_PAGE_CACHE", True)
+
 PAGE_CACHE_ALIAS = "pages"
 PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "600"))
-# Where the content generation lives while the page cache is per-process local
-# memory: a file, so that every worker process on this machine sees a change.
-PAGE_CACHE_GENERATION_FILE = Path(
-    os.environ.get("DJANGO_PAGE_CACHE_GENERATION_FILE", BASE_DIR / "var" / "page-generation")
+# Where the pages' tokens live while the page cache is per-process local
+# memory: a directory, so that every worker process on this machine sees a change.
+PAGE_CACHE_TOKEN_DIR = Path(
+    os.environ.get("DJANGO_PAGE_CACHE_TOKEN_DIR", BASE_DIR / "var" / "page-tokens")
 )
+# Part of every stored page's key and ETag: set it anew with each release, so
+# that pages and browsers' copies from the last one are not taken for current.
+PAGE_CACHE_RELEASE = os.environ.get("DJANGO_RELEASE", "")
+# How long a shared cache in front (deploy/nginx.conf) may keep a public page:
+# the most a reader of it waits for a published change. Browsers revalidate.
+PAGE_SHARED_MAX_AGE = int(os.environ.get("DJANGO_PAGE_SHARED_MAX_AGE", "10"))
+# After the cache fails or times out, each worker answers without it this long.
+PAGE_CACHE_BREAKER_SECONDS = float(os.environ.get("DJANGO_PAGE_CACHE_BREAKER_SECONDS", "30"))
 # --------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps.views import index as sitemap_index
 from django.urls import include, path
 from django.views.static import serve
 from two_factor.views import BackupTokensView, QRGeneratorView
 
-from monographs.sitemaps import DrugSitemap
+from monographs import sitemaps
 from monographs.views import EditorImageUploadView, MarkdownPreviewView
 
 from .staff import (
@@ -44,12 +44,14 @@ two_factor_urls = [
 ]
 
 urlpatterns = [
+    # An index of sitemaps of at most 10,000 addresses each (monographs/sitemaps.py).
     path(
         "sitemap.xml",
-        sitemap,
-        {"sitemaps": {"drugs": DrugSitemap}},
-        name="django.contrib.sitemaps.views.sitemap",
+        sitemap_index,
+        {"sitemaps": sitemaps.SITEMAPS, "sitemap_url_name": "sitemap_section"},
+        name="django.contrib.sitemaps.views.index",
     ),
+    path("sitemap-<section>.xml", sitemaps.section, name="sitemap_section"),
     path("account/", include((two_factor_urls, "two_factor"))),
     path("account/resume/", resume, name="staff_resume"),
     path("admin/", admin.site.urls),

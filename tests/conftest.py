@@ -37,6 +37,18 @@ def _page_cache_off(settings):
     settings.PAGE_CACHE_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def _page_cache_breaker_closed():
+    """Each test starts with a page cache that has not failed yet in this process."""
+    from portal import cache
+
+    cache.breaker.reset()
+    cache.owed.clear()
+    yield
+    cache.breaker.reset()
+    cache.owed.clear()
+
+
 @pytest.fixture
 def seed_drug(db) -> Drug:
     """The reference monograph, imported through the real command."""

@@ -186,6 +186,23 @@ def drug_recovered(w):
     return Drug.objects.filter(title="Lostamine").exists()
 
 
+def duplicate(w):
+    return w.duplicate.pk
+
+
+def merge_choices(w):
+    kept, copy = Drug.objects.get(pk=w.drug.pk), Drug.objects.get(pk=w.duplicate.pk)
+    return {
+        "kept_edit_count": kept.edit_count, "duplicate_edit_count": copy.edit_count,
+        "introduction": "duplicate", "sections": "kept", "side_effects": "duplicate",
+        "faqs": "kept",
+    }  # fmt: skip
+
+
+def duplicate_merged(w):
+    return Drug.objects.get(pk=w.duplicate.pk).status == Status.ARCHIVED
+
+
 def publish_action(w):
     return {"action": "publish", "_selected_action": [w.waiting.pk]}
 
@@ -229,6 +246,9 @@ ENDPOINTS = [
          effect=drug_deleted),
     Endpoint("reviewer picker", "get", reviewer_choices),
     get("review dashboard", "admin:monographs_drug_review"),
+    get("merge form", "admin:monographs_drug_merge", duplicate),
+    post("merge", "admin:monographs_drug_merge", duplicate, data=merge_choices,
+         effect=duplicate_merged),
     Endpoint("drug compare", "get", compare_url),
     get("drug restore form", "admin:monographs_drug_revision", drug, version_of("drug", 1)),
     post("drug restore", "admin:monographs_drug_revision", drug, version_of("drug", 1),
@@ -288,6 +308,9 @@ MATRIX = {
     # use (the reviewer of a monograph is set by "Mark reviewed", not picked).
     "reviewer picker":      (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
     "review dashboard":     (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    # Merging an imported duplicate edits the monograph that stays: editors may.
+    "merge form":           (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "merge":                (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
     "drug compare":         (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
     "drug restore form":    (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
     "drug restore":         (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
@@ -356,6 +379,7 @@ def world(db, settings, tmp_path):
         draft=make_drug(status=Status.DRAFT),
         waiting=make_drug(status=Status.IN_REVIEW),
         archived=make_drug(status=Status.ARCHIVED),
+        duplicate=flagged_duplicate(drug),
         lost_version=Version.objects.get_deleted(Drug).get().pk,
         someone=User.objects.create_user("someone"),
         enrolled=enrolled,
@@ -365,6 +389,12 @@ def world(db, settings, tmp_path):
         root=root,
         media=tmp_path,
     )
+
+
+def flagged_duplicate(drug: Drug) -> Drug:
+    copy = make_drug(f"{drug.title} (second file)", status=Status.DRAFT)
+    Drug.objects.filter(pk=copy.pk).update(duplicate_of=drug)
+    return copy
 
 
 def client_for(role: str, world, *, second_factor: bool = True) -> Client:

@@ -206,7 +206,10 @@ def test_a_page_uses_as_many_queries_at_500_drugs_as_at_5(
     with django_assert_max_num_queries(budget) as captured:
         response = get(client, name, measured.names)
     assert response.status_code == 200
-    assert len(captured) == measured.at_5[name]
+    # As many as at 5, or fewer: suggestions for a start shared by fewer names
+    # than they show add the names holding a word so starting (a few queries
+    # more at 5 drugs, where fewer than 8 names start with "synth").
+    assert len(captured) <= measured.at_5[name]
 
 
 def test_the_admin_change_page_costs_as_much_for_100_side_effects_as_for_one(

@@ -38,7 +38,13 @@ def monographs(db):
         ),
         "waiting": drug("Waitamine", status=Status.IN_REVIEW),
         "archived": drug("Oldamine", status=Status.ARCHIVED, review_due=days(-50)),
+        "duplicate": drug("Copyamine", status=Status.DRAFT, duplicate_of=first("Neveramine")),
+        "merged": drug("Mergedamine", status=Status.ARCHIVED, duplicate_of=first("Lateramine")),
     }
+
+
+def first(title):
+    return Drug.objects.get(title=title)
 
 
 @pytest.fixture
@@ -58,6 +64,7 @@ def test_each_queue_holds_the_right_monographs(monographs, reviewer_client):
         "never_reviewed": ["Neveramine", "Waitamine"],
         "changed": ["Changedamine"],
         "in_review": ["Waitamine"],
+        "duplicates": ["Copyamine"],
     }
     counts = {q["name"]: q["count"] for q in page.context["queues"]}
     assert counts == workflow.queue_counts() == {name: len(t) for name, t in queues.items()}

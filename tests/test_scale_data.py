@@ -6,12 +6,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.urls import reverse
-from modelsearch.models import IndexEntry
 
 from monographs import search
 from monographs.choices import Status
 from monographs.markdown import render
-from monographs.models import Drug, Faq, Section, SideEffect
+from monographs.models import Drug, Faq, SearchEntry, Section, SideEffect
 
 LIST = reverse("monographs:drug_list")
 
@@ -67,9 +66,9 @@ def test_markdown_is_rendered_by_the_portal_renderer(db):
 
 
 def test_synthetic_monographs_are_found_through_the_real_index(db, client):
-    assert search.backend_name() in {"SQLiteSearchBackend", "PostgresSearchBackend"}
+    assert search.backend_name() in {"SQLiteEngine", "PostgresEngine"}
     generate()
-    assert IndexEntry.objects.count() == 20
+    assert SearchEntry.objects.count() == 20
     drug = synthetic().order_by("title").first()
     number = drug.title.split()[1]  # "00001"
     assert titles(client.get(LIST, {"q": f"synthetic {number}"})) == [drug.title]
@@ -108,12 +107,12 @@ def test_a_second_run_is_refused_unless_it_replaces(db, seed_drug):
     assert synthetic().count() == 5
     generate(drugs=6, replace=True)
     assert synthetic().count() == 6
-    assert IndexEntry.objects.count() == 7  # six synthetic, one real
+    assert SearchEntry.objects.count() == 7  # six synthetic, one real
     generate(delete=True)
     assert not synthetic().exists()
     # Real monographs are left alone, in the database and in the index.
     assert list(Drug.objects.all()) == [seed_drug]
-    assert IndexEntry.objects.count() == 1
+    assert SearchEntry.objects.count() == 1
 
 
 def test_drafts_are_made_on_request_and_stay_out_of_search(db, client):

@@ -18,7 +18,7 @@ PUBLIC_URLS = [
     ("lookup", "/side-effects/", {"q": "vanishing spots"}),
     ("most listed", "/side-effects/", {}),
     ("compare", "/compare/", {"drugs": "hiddenamine,shownamine"}),
-    ("sitemap", "/sitemap.xml", {}),
+    ("sitemap", "/sitemap-drugs.xml", {}),
     ("feed", "/feed/", {}),
 ]
 

@@ -205,7 +205,7 @@ def test_a_reimport_of_a_changed_file_queues_a_reviewed_monograph_again(reviewer
     drug = Drug.objects.get(slug="isotretinoin-systemic")
     Drug.objects.filter(pk=drug.pk).update(status=Status.IN_REVIEW)
     press(reviewer, drug, "publish")
-    changed = tmp_path / "isotretinoin.md"
+    changed = tmp_path / SEED.name  # the same file, changed (another name would be a second file)
     changed.write_text(SEED.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
     # Publishing is not an edit: the changed file updates it without --force.
     call_command("import_monographs", str(changed), verbosity=0)

@@ -4,6 +4,9 @@ The loader never reads text: it takes what :mod:`.parse` produced.
 """
 
 import enum
+import itertools
+from pathlib import PurePath
+from typing import NamedTuple
 
 import reversion
 from django.db import transaction
@@ -27,10 +30,30 @@ class LoadError(ValueError):
     pass
 
 
+class Loaded(NamedTuple):
+    outcome: Outcome
+    drug: Drug
+
+
 def load(
-    monograph: ParsedMonograph, source_path: str = "", *, force: bool = False, index: bool = True
-) -> Outcome:
+    monograph: ParsedMonograph,
+    source_path: str = "",
+    *,
+    force: bool = False,
+    index: bool = True,
+    status: str = Status.PUBLISHED,
+    claimed: frozenset[int] | set[int] = frozenset(),
+) -> Loaded:
     """Create or update the drug a parsed file describes.
+
+    A file is matched to the drug it was imported into before by its path;
+    else (a moved or exported copy) by its title and file name. A file whose
+    title cleans up to another monograph's page address ("Clonazepam ." and
+    "Clonazepam") gets a drug of its own, a draft at the next free address
+    (``clonazepam-2``), flagged as a possible duplicate of the other for a
+    pharmacist to merge. ``claimed`` holds the drugs other files of the same
+    run were matched to. New drugs start at ``status`` (drafts and possible
+    duplicates always as drafts).
 
     A file that is byte-for-byte what was last imported writes nothing. A drug
     that someone edited since its last import is left alone unless ``force``.
@@ -39,29 +62,22 @@ def load(
     """
     # Saving the drug would index it before its parts exist; it is indexed once, at the end.
     with transaction.atomic(), search.saves_not_indexed(Drug):
-        drug = Drug.objects.select_for_update().filter(slug=monograph.slug).first()
+        drug = _imported_from(monograph, source_path, claimed)
         if drug is not None:
-            if drug.title != monograph.title:
-                raise LoadError(
-                    f"its page address /drugs/{drug.slug}/ is already taken by “{drug.title}”"
-                )
             if drug.source_sha256 == monograph.sha256 and not drug.edited_since_import:
-                return Outcome.UNCHANGED
+                return Loaded(Outcome.UNCHANGED, drug)
             if drug.edited_since_import and not force:
-                monograph.warnings.append(
-                    f"“{monograph.title}” was edited in the portal since its last import; "
-                    "left as it is (use --force to overwrite)"
-                )
-                return Outcome.SKIPPED
+                return Loaded(Outcome.SKIPPED, drug)
             if drug.status == Status.PUBLISHED and not _has_sections(monograph):
                 # Its text is no monograph (a refusal, a stub): readers keep the one they have.
                 monograph.warnings.append(
                     f"“{monograph.title}” is published and this file has no sections; left as it is"
                 )
-                return Outcome.SKIPPED
+                return Loaded(Outcome.SKIPPED, drug)
             outcome = Outcome.UPDATED
+            drug.title = monograph.title
         else:
-            drug = Drug(title=monograph.title, slug=monograph.slug, status=monograph.status)
+            drug = _new_drug(monograph, status)
             outcome = Outcome.CREATED
 
         drug.generic_name = monograph.generic_name
@@ -116,7 +132,58 @@ def load(
             reversion.add_to_revision(drug)
         # bulk_create and QuerySet.update above send no signals.
         announce_content_change()
-    return outcome
+    return Loaded(outcome, drug)
+
+
+def _imported_from(
+    monograph: ParsedMonograph, source_path: str, claimed: frozenset[int] | set[int]
+) -> Drug | None:
+    """The drug this file was imported into before, if any.
+
+    By its path; else a drug of the same title that no other file of this run
+    took and that came from a file of the same name (a copy of the corpus
+    elsewhere) or is written under this file's name (an export): a second
+    file of the same title with another name is a possible duplicate instead.
+    """
+    # Never a working draft: imports write the monograph itself.
+    drugs = Drug.objects.select_for_update().filter(draft_of__isnull=True)
+    if source_path and (drug := drugs.filter(source_path=source_path).first()):
+        return drug
+    path = PurePath(source_path)
+    candidates = [
+        drug
+        for drug in drugs.filter(title=monograph.title).order_by("pk")
+        if drug.pk not in claimed
+        and (
+            not drug.source_path
+            or drug.slug == path.stem
+            or PurePath(drug.source_path).name == path.name
+        )
+    ]
+    candidates.sort(key=lambda drug: (drug.slug != path.stem, drug.pk))
+    return candidates[0] if candidates else None
+
+
+def _new_drug(monograph: ParsedMonograph, status: str) -> Drug:
+    """A new drug at its title's address, or a possible duplicate at the next free one."""
+    holder = Drug.objects.filter(slug=monograph.slug).only("pk", "duplicate_of_id").first()
+    drug = Drug(title=monograph.title, slug=monograph.slug, status=status)
+    if monograph.status == Status.DRAFT:
+        drug.status = Status.DRAFT
+    if holder is not None:
+        taken = set(
+            Drug.objects.filter(slug__startswith=f"{monograph.slug}-").values_list(
+                "slug", flat=True
+            )
+        )
+        drug.slug = next(
+            slug
+            for number in itertools.count(2)
+            if (slug := f"{monograph.slug}-{number}") not in taken
+        )
+        drug.duplicate_of_id = holder.duplicate_of_id or holder.pk
+        drug.status = Status.DRAFT
+    return drug
 
 
 def _has_sections(monograph: ParsedMonograph) -> bool:

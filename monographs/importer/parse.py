@@ -11,10 +11,10 @@ Nothing here touches the database.
 """
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 
-import frontmatter
 import ftfy
 import yaml
 from django.utils.text import slugify
@@ -25,6 +25,8 @@ from .tiers import classify, export_label, is_export_label, is_tier
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_TITLE = 500
+# Front matter holds a layout and a title; a few keys more at most.
+MAX_FRONT_MATTER = 64 * 1024
 
 _block_parser = MarkdownIt("commonmark")
 
@@ -72,6 +74,7 @@ class ParsedSideEffect:
     written_inline: bool = False
     separator: str = ""
     list_end: str = ""
+    list_start: str = ""
 
 
 @dataclass
@@ -284,6 +287,8 @@ def _split_terms(text: str) -> list[tuple[str, str]]:
 def _is_term(text: str) -> bool:
     """A short noun phrase such as "Dry mouth" or "Rash (itchy)"."""
     outside = re.sub(r"\([^)]*\)", "", text)
+    # "<i>C. difficile</i>-associated diarrhea": tags and a genus's initial end no sentence.
+    outside = re.sub(r"\b[A-Z]\.(?=\s+[a-z])", "C", re.sub(r"</?\w+>", "", outside))
     return (
         bool(outside.strip())
         and len(outside.split()) <= _MAX_NAME_WORDS
@@ -396,6 +401,90 @@ def _labelled_terms(text: str, lead: str, ingredients: list[str]) -> list[Parsed
     return effects
 
 
+# -- side effects written as a sentence -------------------------------------
+
+# Words after which a sentence lists side effects: "Common side effects
+# include a, b and c.", "… such as a, b or c", "some people may experience a, b".
+_LIST_OPENER = re.compile(
+    r"(?:\b(?:includes?|including|included|such as|like|experiences?|involves?|"
+    r"(?:are|is)(?: generally| usually| typically| mostly)?|consist of|comprise|"
+    r"causes?|reported)|:)[ \t]+",
+    re.I,
+)
+_MIN_PROSE_TERMS = 2
+
+
+def _sentence_end(text: str, start: int) -> int:
+    """Where the sentence running through ``start`` ends: its full stop, outside brackets."""
+    depth = 0
+    for index in range(start, len(text)):
+        char = text[index]
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(0, depth - 1)
+        elif (
+            depth == 0 and char in ".!?;" and (index + 1 == len(text) or text[index + 1].isspace())
+        ):
+            if char == "." and re.search(r"(\be\.g|\bi\.e|\betc|\bvs|\b[A-Z])$", text[start:index]):
+                continue
+            return index
+    return len(text)
+
+
+def _split_last(separator: str, term: str) -> list[tuple[str, str]]:
+    """ "headache and dizziness", the last of a sentence's terms, as two (outside brackets)."""
+    outside = re.sub(r"\([^()]*\)", lambda m: "_" * len(m[0]), term)
+    matches = list(re.finditer(r" (and|or|and/or) ", outside))
+    if not matches:
+        return [(separator, term)]
+    match = matches[-1]
+    return [(separator, term[: match.start()]), (match[0], term[match.end() :])]
+
+
+def _prose_list(
+    text: str, min_terms: int = _MIN_PROSE_TERMS
+) -> tuple[str, list[tuple[str, str]], str] | None:
+    """A sentence's list of side effects: (the words before it, its terms, the words after).
+
+    "Common side effects include nausea, headache (mild, passing), and
+    dizziness. They pass." gives ("Common side effects include ",
+    [("", "nausea"), (", ", "headache (mild, passing)"), (", and ", "dizziness")],
+    ". They pass."). The first sentence whose words after an opener are all
+    short terms is the list; the rest of the text stays words around it.
+    """
+    if "\n" in text.strip():
+        return None
+    for opener in _LIST_OPENER.finditer(text):
+        end = _sentence_end(text, opener.end())
+        body = text[opener.end() : end]
+        terms = _split_terms(body)
+        terms[-1:] = _split_last(*terms[-1]) if terms else []
+        # A list ends at its "and" or "or": "Serious ones, such as a, b, or c,
+        # need attention" lists three; what follows is the sentence going on.
+        last = max(
+            (i for i, (separator, _) in enumerate(terms) if _AND_OR.search(separator)), default=0
+        )
+        terms = terms[: last + 1]
+        if len(terms) < min_terms or terms[0][0]:
+            continue
+        if all(_is_term(_plain(term)) and len(term) <= 255 for _, term in terms):
+            listed = _end_of(body, terms)
+            return text[: opener.end()], terms, body[listed:] + text[end:]
+    return None
+
+
+_AND_OR = re.compile(r"\b(and|or)\b", re.I)
+
+
+def _end_of(body: str, terms: list[tuple[str, str]]) -> int:
+    """Where the last of ``terms``, found in order in ``body``, ends."""
+    position = 0
+    for _, term in terms:
+        position = body.index(term, position) + len(term)
+    return position
+
+
 def _is_lead_in(block: Block, following: Block | None) -> bool:
     return (
         block.type == "paragraph"
@@ -403,6 +492,34 @@ def _is_lead_in(block: Block, following: Block | None) -> bool:
         and following.type in {"bullet_list", "ordered_list"}
         and _plain(block.text).endswith(":")
     )
+
+
+def _prose_effects(text: str, context: str, *, bullet: bool) -> list[ParsedSideEffect] | None:
+    """A paragraph or bullet that lists side effects in a sentence, as side effects.
+
+    The words before the list are its tier's wording, read for severity and
+    frequency (else ``context``, the sentence introducing a bulleted list, is);
+    they and the words after it are kept verbatim to write the text back.
+    """
+    # Under the portal's own wording, one term is a list too: the part of a
+    # sentence list whose severity a pharmacist changed, written back apart.
+    found = _prose_list(text, min_terms=1 if is_export_label(context) else _MIN_PROSE_TERMS)
+    if found is None:
+        return None
+    start, terms, end = found
+    label = _plain(start)
+    # The portal's own wording for a pharmacist's choice is the whole answer.
+    tier, lead = (context, "") if is_export_label(context) else (label, context)
+    effects = [
+        _side_effect(term, lead=lead, tier=tier, tier_label=label, written_inline=True,
+                     separator=separator)
+        for separator, term in terms
+    ]  # fmt: skip
+    if any(effect is None for effect in effects):
+        return None
+    effects[0].list_start = ("* " if bullet else "") + start
+    effects[-1].list_end = end
+    return effects
 
 
 def _structure_side_effects(
@@ -413,15 +530,25 @@ def _structure_side_effects(
     lead = ""
     for index, block in enumerate(blocks):
         following = blocks[index + 1] if index + 1 < len(blocks) else None
-        if _is_lead_in(block, following):
+        if _is_lead_in(block, following) or (
+            block.type == "paragraph"
+            and following is not None
+            and following.type == "paragraph"
+            and is_export_label(_plain(block.text))
+        ):
             lead = block.text.strip()
             continue
         if block.type == "paragraph":
-            labelled = _labelled_terms(block.text, "", ingredients)
+            labelled = _labelled_terms(block.text, "", ingredients) or _prose_effects(
+                block.text, _plain(lead), bullet=False
+            )
             if labelled:
                 found.extend(labelled)
             else:
+                if lead:
+                    kept.append(lead)
                 kept.append(block.text)
+            lead = ""
             continue
         if block.type not in {"bullet_list", "ordered_list"}:
             kept.append(block.text)
@@ -444,17 +571,25 @@ def _structure_side_effects(
             # The sentence that introduced the list is the tier's wording.
             last_sentence = _SENTENCE_END.split(_plain(lead))[-1] if lead else ""
             effect = _side_effect(text, lead=_plain(lead), tier=last_sentence, tier_label=label)
-            if effect is None:
-                leftovers.append(item)
-            else:
+            if effect is not None and _ingredient(effect.name, ingredients):
+                effect = None  # "**Cyproheptadine:** Common side effects include a, b": a list
+            if effect is not None:
                 listed.append(effect)
+            elif block.type == "bullet_list" and (
+                prose := _prose_effects(text, _plain(lead), bullet=True)
+            ):
+                listed.extend(prose)
+            else:
+                leftovers.append(item)
         # A lead-in stays in the text unless its list's own items carry it
         # (a tier's bullets, or organ-system lists under it).
-        carried = listed and all(e.tier_label == label for e in listed)
+        # A list written in a sentence carries its own words, whatever its lead-in.
+        bulleted = [e for e in listed if not e.written_inline or e.tier_label == label]
+        carried = bulleted and all(e.tier_label == label for e in bulleted)
         if lead and not lead_is_export_label and not (carried and label):
             kept.append(lead)
             for effect in listed:
-                if effect.tier_label == label:
+                if effect.tier_label == label and not effect.list_start:
                     effect.tier_label = ""
         found.extend(listed)
         if leftovers:
@@ -515,6 +650,44 @@ def _structure_faqs(blocks: list[Block]) -> tuple[list[str], list[ParsedFaq]]:
 # -- the whole file ---------------------------------------------------------
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader, bounded: no aliases, and dates kept as the text they were.
+
+    An alias repeats a node wherever it is named, so a few hundred bytes of
+    aliases to aliases expand to megabytes (a "billion laughs"); the corpus
+    never uses them. A date or time stays the text the file wrote, which is
+    what the front matter is kept (and written back) as.
+    """
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not accepted in front matter", mark
+            )
+        return super().compose_node(parent, index)
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+
+
+def _as_data(value):
+    """Front matter values as JSON can hold them; anything else as its text."""
+    if isinstance(value, dict):
+        return {str(key): _as_data(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_data(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, set):
+        return sorted(str(item) for item in value)
+    return str(value)
+
+
 def _front_matter(text: str) -> tuple[dict, str, int]:
     """(metadata, content, line number of the content's first line)."""
     if not text.startswith("---"):
@@ -524,18 +697,31 @@ def _front_matter(text: str) -> tuple[dict, str, int]:
         end = next(i for i, line in enumerate(lines[1:], start=1) if line.strip() == "---")
     except StopIteration:
         raise ParseError("front matter is not closed by a '---' line", 1) from None
+    header = "\n".join(lines[1:end])
+    if len(header) > MAX_FRONT_MATTER:
+        raise ParseError(
+            f"the front matter is {len(header):,} characters; at most {MAX_FRONT_MATTER:,}", 2
+        )
     try:
-        post = frontmatter.loads(text)
+        metadata = yaml.load(header, Loader=_FrontMatterLoader)
     except yaml.YAMLError as error:
         # Point at where the broken construct starts, within the front matter.
         mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
-        # The YAML text starts on the opening "---" line, after its newline.
-        line = min(mark.line + 1, end + 1) if mark is not None else 1
+        # The YAML text starts on the line after the opening "---".
+        line = min(mark.line + 2, end + 1) if mark is not None else 1
         problem = getattr(error, "problem", None) or str(error).split("\n")[0]
         raise ParseError(f"invalid YAML in front matter: {problem}", line) from None
-    metadata = dict(post.metadata)
+    except RecursionError:
+        raise ParseError("invalid YAML in front matter: nested too deeply", 2) from None
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise ParseError("front matter is not a list of keys and values", 2)
+    metadata = _as_data(metadata)
     title = metadata.get("title")
-    if not isinstance(title, str | int | float) or not str(title).strip():
+    if isinstance(title, bool) or not isinstance(title, str | int | float):
+        title = None
+    if title is None or not str(title).strip():
         raise ParseError("front matter has no 'title'", 2)
     return metadata, "\n".join(lines[end + 1 :]), end + 2
 
@@ -586,35 +772,85 @@ def _is_list_text(text: str) -> bool:
     return bool(_LIST_MARKER.match(text))
 
 
+@dataclass
+class Chunk:
+    """A section as it stands in the source: its heading and the blocks under it."""
+
+    kind: str
+    heading: str
+    blocks: list[Block] = field(default_factory=list)
+    lead: list[str] = field(default_factory=list)  # text on the heading's own line
+    ingredient: str = ""  # in a combination, the ingredient it is about
+    kept: list[str] = field(default_factory=list)  # its text, once lists are taken out
+
+
+@dataclass
+class Reading:
+    """A file on its way through :func:`parse`: each step reads a part and records it."""
+
+    text: str
+    monograph: ParsedMonograph | None = None
+    content: str = ""  # the Markdown after the front matter
+    first_line: int = 1  # the content's first line in the file
+    metadata: dict = field(default_factory=dict)
+    introduction: list[Block] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    sections: list[Chunk] = field(default_factory=list)  # the chunks that become sections
+    closing_label: str = ""
+    closing: list[Block] = field(default_factory=list)
+
+
 def parse(text: str) -> ParsedMonograph:
-    metadata, content, first_line = _front_matter(text)
-    title = re.sub(r"\s+", " ", str(metadata["title"])).strip()
+    """A monograph file's text as a :class:`ParsedMonograph`; :func:`dump` writes it back."""
+    reading = Reading(text)
+    for step in (_read_front_matter, _read_title, _read_sections, _read_side_effects,
+                 _read_faqs, _read_closing_advice):  # fmt: skip
+        step(reading)
+    return reading.monograph
+
+
+def _read_front_matter(reading: Reading) -> None:
+    reading.metadata, reading.content, reading.first_line = _front_matter(reading.text)
+
+
+def _read_title(reading: Reading) -> None:
+    """The title, its page address and, for a combination, its ingredients."""
+    title = re.sub(r"\s+", " ", str(reading.metadata["title"])).strip()
     slug = slugify(title)
     if not slug:
         raise ParseError(f"the title {title!r} gives an empty page address", 2)
     if len(title) > MAX_TITLE:
         raise ParseError(f"the title is {len(title)} characters; at most {MAX_TITLE}", 2)
-    ingredients = [part.strip() for part in title.split(" + ")] if " + " in title else []
-    monograph = ParsedMonograph(
+    # "Metformin + Voglibose .": stray punctuation after the last name is no part of it.
+    ingredients = (
+        [re.sub(r"(?<=\w)[\s.,;:]+$", "", part.strip()) for part in title.split(" + ")]
+        if " + " in title
+        else []
+    )
+    reading.monograph = ParsedMonograph(
         title=title,
         slug=slug,
-        sha256=sha256(text.encode()),
-        front_matter={k: v for k, v in metadata.items() if k != "title"},
+        sha256=sha256(reading.text.encode()),
+        front_matter={k: v for k, v in reading.metadata.items() if k != "title"},
         ingredients=ingredients,
     )
 
-    # Split into the introduction and sections. In a combination, a heading
-    # naming one ingredient starts that ingredient's run of sections.
-    introduction: list[Block] = []
-    # (kind, heading, blocks, lead text, ingredient)
-    chunks: list[tuple[str, str, list[Block], list[str], str]] = []
+
+def _read_sections(reading: Reading) -> None:
+    """The introduction, the sections under their headings, the generic name.
+
+    In a combination, a heading naming one ingredient starts that
+    ingredient's run of sections. A labelled closing paragraph
+    ("**Disclaimer:**") at the end is set aside for the closing advice.
+    """
+    monograph, ingredients = reading.monograph, reading.monograph.ingredients
     seen_title = False
     ingredient = ""
-    for block in _blocks(content, first_line):
+    for block in _blocks(reading.content, reading.first_line):
         if block.type == "h1" and not seen_title:
             seen_title = True
-            if _plain(block.inline).casefold() != title.casefold():
-                introduction.append(block)
+            if _plain(block.inline).casefold() != monograph.title.casefold():
+                reading.introduction.append(block)
             continue
         if block.type in {"h2", "h3", "h4", "h5", "h6"}:
             kind, value = _section_kind(block.inline)
@@ -627,92 +863,144 @@ def parse(text: str) -> ParsedMonograph:
             if named:
                 ingredient = named
                 if kind == SectionKind.OTHER:
-                    chunks.append((kind, heading, [], [], ingredient))
+                    reading.chunks.append(Chunk(kind, heading, ingredient=ingredient))
                     continue
-            chunks.append((kind, heading, [], [value] if value else [], ingredient))
+            lead = [value] if value else []
+            reading.chunks.append(Chunk(kind, heading, lead=lead, ingredient=ingredient))
             continue
         label = _bold_section_label(block)
         if label is not None:
             kind, heading, rest = label
-            chunks.append((kind, heading, [], [rest] if rest else [], ingredient))
+            lead = [rest] if rest else []
+            reading.chunks.append(Chunk(kind, heading, lead=lead, ingredient=ingredient))
             continue
         if block.type == "paragraph" and (bold := _BOLD_LABEL.match(block.text)):
             ingredient = _ingredient(bold["label"], ingredients) or ingredient
-        if chunks:
-            chunks[-1][2].append(block)
+        if reading.chunks:
+            reading.chunks[-1].blocks.append(block)
         else:
-            introduction.append(block)
+            reading.introduction.append(block)
 
-    closing_label, closing = _closing(chunks[-1][2] if chunks else introduction)
+    last = reading.chunks[-1].blocks if reading.chunks else reading.introduction
+    reading.closing_label, reading.closing = _closing(last)
+    monograph.introduction = _join([b.text for b in reading.introduction])
 
-    monograph.introduction = _join([b.text for b in introduction])
-    sections: list[tuple[str, str, list[str]]] = []
-    for kind, heading, blocks, lead, about in chunks:
-        if about and kind != SectionKind.OTHER and about.casefold() not in heading.casefold():
+    for chunk in reading.chunks:
+        about = chunk.ingredient
+        if (
+            about
+            and chunk.kind != SectionKind.OTHER
+            and about.casefold() not in chunk.heading.casefold()
+        ):
             # "Alprazolam – Usage": the ingredient leads, so the heading's own
             # words still run straight into its text.
-            heading = f"{about} – {heading}"
-        if kind == GENERIC_NAME:
-            # The name is the first line; anything after it stays a section.
-            paragraphs = [*lead, *(b.text for b in blocks)]
-            first = paragraphs[0].strip() if paragraphs else ""
-            if (
-                not monograph.generic_name
-                and heading.casefold() == "generic name"
-                and first
-                and "\n" not in first
-                and len(first) <= 255
-                and not (ingredients and _ingredient(first, ingredients))
-            ):
-                monograph.generic_name = _plain(first)
-                if len(paragraphs) == 1:
-                    continue
-                lead, blocks = paragraphs[1:], []
-            kind = SectionKind.OTHER
-        if kind == SectionKind.SIDE_EFFECTS:
-            kept, effects = _structure_side_effects(blocks, ingredients)
-            for effect in effects if about else []:
-                label = effect.tier_label
-                if (
-                    label
-                    and not label.startswith(f"{about} – ")
-                    and not _ingredient(label, ingredients)
-                ):
-                    effect.tier_label = f"{about} – {label}"
-            monograph.side_effects.extend(effects)
-        elif kind == SectionKind.FAQS:
-            kept, faqs = _structure_faqs(blocks)
-            monograph.faqs.extend(faqs)
-        else:
-            kept = [b.text for b in blocks]
-        if kind == SectionKind.OTHER and not blocks and not lead and heading == about:
+            chunk.heading = f"{about} – {chunk.heading}"
+        if chunk.kind == GENERIC_NAME and _take_generic_name(monograph, chunk):
+            continue
+        if (
+            chunk.kind == SectionKind.OTHER
+            and not chunk.blocks
+            and not chunk.lead
+            and chunk.heading == about
+        ):
             continue  # an ingredient's own heading: its name now qualifies the sections after it
-        sections.append((kind, heading, lead + kept))
+        reading.sections.append(chunk)
 
-    # Closing advice: a labelled paragraph, or else the last section's trailing
-    # paragraphs that tell the reader to consult a professional.
-    closing_texts = [b.text for b in closing]
+
+def _take_generic_name(monograph: ParsedMonograph, chunk: Chunk) -> bool:
+    """Read the generic name from its section's first line; whether nothing else is left.
+
+    Anything after the name stays, as a section of its own.
+    """
+    paragraphs = [*chunk.lead, *(b.text for b in chunk.blocks)]
+    first = paragraphs[0].strip() if paragraphs else ""
+    ingredients = monograph.ingredients
+    if (
+        not monograph.generic_name
+        and chunk.heading.casefold() == "generic name"
+        and first
+        and "\n" not in first
+        and len(first) <= 255
+        and not (ingredients and _ingredient(first, ingredients))
+    ):
+        monograph.generic_name = _plain(first)
+        if len(paragraphs) == 1:
+            return True
+        chunk.lead, chunk.blocks = paragraphs[1:], []
+    chunk.kind = SectionKind.OTHER
+    return False
+
+
+def _read_side_effects(reading: Reading) -> None:
+    """Side effects out of their sections; what is no list stays the sections' text."""
+    ingredients = reading.monograph.ingredients
+    for chunk in reading.sections:
+        if chunk.kind != SectionKind.SIDE_EFFECTS:
+            continue
+        # Text on the heading's own line stays text: on the page it follows
+        # the heading, as in the source, and the lists come after it.
+        texts, effects = _structure_side_effects(chunk.blocks, ingredients)
+        _name_ingredient(effects, chunk.ingredient, ingredients)
+        reading.monograph.side_effects.extend(effects)
+        chunk.kept = [*chunk.lead, *texts]
+
+
+def _name_ingredient(effects: list[ParsedSideEffect], about: str, ingredients: list[str]) -> None:
+    """In a combination's section about one ingredient, tier labels name it."""
+    in_sentence = ended = False  # a list in a sentence keeps its own words
+    for effect in effects if about else []:
+        label = effect.tier_label
+        in_sentence = bool(effect.list_start) or (in_sentence and not ended)
+        ended = bool(effect.list_end)
+        if (
+            not in_sentence
+            and label
+            and not label.startswith(f"{about} – ")
+            and not _ingredient(label, ingredients)
+        ):
+            effect.tier_label = f"{about} – {label}"
+
+
+def _read_faqs(reading: Reading) -> None:
+    """Questions and answers out of the FAQ sections; the text of the others as it stands."""
+    for chunk in reading.sections:
+        if chunk.kind == SectionKind.SIDE_EFFECTS:
+            continue
+        if chunk.kind == SectionKind.FAQS:
+            texts, faqs = _structure_faqs(chunk.blocks)
+            reading.monograph.faqs.extend(faqs)
+        else:
+            texts = [b.text for b in chunk.blocks]
+        chunk.kept = [*chunk.lead, *texts]
+
+
+def _read_closing_advice(reading: Reading) -> None:
+    """The closing advice: a labelled paragraph, or else the last section's trailing
+    paragraphs that tell the reader to consult a professional. Then the sections."""
+    monograph = reading.monograph
+    closing_label = reading.closing_label
+    closing_texts = [b.text for b in reading.closing]
     if closing_texts:
         closing_texts[0] = _CLOSING.sub("", closing_texts[0], count=1)
-    elif sections:
-        kept = sections[-1][2]
+    elif reading.sections:
+        kept = reading.sections[-1].kept
         while kept and not _is_list_text(kept[-1]) and _ADVICE.search(kept[-1]):
             closing_texts.insert(0, kept.pop())
         closing_label = "Disclaimer" if closing_texts else ""
 
-    for kind, heading, kept in sections:
-        monograph.sections.append(ParsedSection(kind=kind, heading=heading, body=_join(kept)))
+    for chunk in reading.sections:
+        monograph.sections.append(
+            ParsedSection(kind=chunk.kind, heading=chunk.heading, body=_join(chunk.kept))
+        )
     if closing_texts:
         monograph.sections.append(
             ParsedSection(
                 kind=SectionKind.DISCLAIMER, heading=closing_label, body=_join(closing_texts)
             )
         )
-
-    if not chunks:
+    if not reading.chunks:
         monograph.status = Status.DRAFT
         monograph.warnings.append("no sections: not a monograph, imported as a draft")
-    return monograph
 
 
 # -- writing ----------------------------------------------------------------
@@ -781,7 +1069,7 @@ def _side_effect_lists(effects: list[ParsedSideEffect]) -> list[str]:
             previous.severity,
             previous.frequency,
         )
-        if same and not previous.list_end:
+        if same and not previous.list_end and not effect.list_start:
             runs[-1].append(effect)
         else:
             runs.append([effect])
@@ -792,6 +1080,17 @@ def _side_effect_lists(effects: list[ParsedSideEffect]) -> list[str]:
     current: str | None = None  # the introduction of the list being written
     for run in runs:
         first = run[0]
+        if first.list_start:
+            # A list written in a sentence goes back as the sentence it was.
+            if classify(first.tier_label) != (first.severity, first.frequency):
+                blocks.append(export_label(first.severity, first.frequency))
+            terms = "".join(
+                (effect.separator if index else "") + _item(effect)
+                for index, effect in enumerate(run)
+            )
+            blocks.append(f"{first.list_start}{terms}{run[-1].list_end}")
+            current = None
+            continue
         labelled = first.written_inline or bool(first.body_system)
         # Bullets and organ-system lists sit under their tier's wording; a
         # labelled sentence list ("**Common:** a, b") carries its own.
@@ -852,6 +1151,13 @@ def dump(monograph: ParsedMonograph) -> str:
             continue
         parts.append(f"### {section.heading}")
         body = section.body.strip()
+        if section.kind == SectionKind.SIDE_EFFECTS:
+            first, _, rest = body.partition("\n\n")
+            if first and "\n" not in first and _prose_list(first) and not _is_list_text(first):
+                # Text that stood on the heading's line, where it was not read as a list.
+                # A bold label keeps its spacing, which a heading's line would not.
+                parts[-1] = f"**{section.heading}:** {first}"
+                body = rest
         if section.kind == SectionKind.SIDE_EFFECTS and not effects_written:
             # The lists come first: a paragraph of the text ending in a colon
             # would otherwise read back as the introduction of the list after it.

@@ -20,14 +20,15 @@ from django.db import transaction
 from django.utils.text import slugify
 from tqdm import tqdm
 
-from monographs import search, terms
+from monographs import search, term_counts, terms
 from monographs.choices import Status
 from monographs.importer.load import side_effect_rows
 from monographs.importer.parse import ParseError, parse_bytes
 from monographs.markdown import render
 from monographs.models import Drug, Faq, Ingredient, Section, SideEffect
+from monographs.signals import announce_content_change
 
-from .import_monographs import monograph_files
+from .import_monographs import Refused, monograph_files, read
 
 SAMPLE = Path(settings.BASE_DIR) / "tests" / "data" / "corpus"
 MARK = "synthetic:"
@@ -136,6 +137,8 @@ class Command(BaseCommand):
                 totals[key] += value
             progress.update(len(plans))
         progress.close()
+        # Written without model signals: stored pages and the lookup's counts are told here.
+        announce_content_change()
         search.update_statistics()
 
         elapsed = time.perf_counter() - start
@@ -151,7 +154,7 @@ class Command(BaseCommand):
             self.stdout.write(message)
 
     def delete(self):
-        with transaction.atomic():
+        with transaction.atomic(), term_counts.counted_once_at_the_end():
             doomed = synthetic_drugs()
             pks = list(doomed.values_list("pk", flat=True))
             for model in (Section, SideEffect, Faq):
@@ -162,10 +165,10 @@ class Command(BaseCommand):
 
     def read_corpus(self, folder: str) -> list:
         bases = []
-        for path in monograph_files([folder]):
+        for path, found_in in monograph_files([folder]):
             try:
-                monograph = parse_bytes(path.read_bytes())
-            except ParseError:
+                monograph = parse_bytes(read(path, found_in))
+            except (ParseError, Refused):
                 continue  # the importer reports those; a copy needs none of them
             # Refusals have nothing to copy; a published copy of one would mislead.
             if monograph.sections and monograph.status == Status.PUBLISHED:

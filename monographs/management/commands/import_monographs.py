@@ -1,13 +1,17 @@
+import os
+import re
 import sys
 from collections import Counter
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
 from monographs import search
-from monographs.importer.load import LoadError, Outcome, load
+from monographs.choices import Status
+from monographs.importer.load import Outcome, load
 from monographs.importer.parse import MAX_FILE_BYTES, ParseError, parse_bytes
 from monographs.models import Drug
 
@@ -15,21 +19,68 @@ INDEX_BATCH = 500
 
 SUFFIXES = {".md", ".markdown", ".txt"}
 
+# Where new monographs land (--status); archived is not a place to import to.
+STATUSES = [Status.DRAFT, Status.IN_REVIEW, Status.PUBLISHED]
 
-def monograph_files(paths: list[str]) -> list[Path]:
-    """Files named on the command line, and those under named folders."""
-    found: list[Path] = []
+SUMMARY = (
+    "created", "updated", "unchanged", "skipped", "drafts", "duplicates", "failed", "warnings",
+)  # fmt: skip
+
+
+class Refused(Exception):
+    """A file the importer will not read, with the reason."""
+
+
+def monograph_files(paths: list[str]) -> list[tuple[Path, Path | None]]:
+    """Files named on the command line, and those under named folders.
+
+    Each comes with the folder it was found in (None for a file named
+    itself), which a link inside that folder may not lead out of.
+    """
+    found: list[tuple[Path, Path | None]] = []
+    seen: set[Path] = set()
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            found.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
-            )
+            for root, folders, files in os.walk(path):
+                folders.sort()
+                found.extend(
+                    (Path(root) / file, path)
+                    for file in sorted(files, key=_reading_order)
+                    if Path(file).suffix.lower() in SUFFIXES
+                )
         elif path.is_file():
-            found.append(path)
+            found.append((path, None))
         else:
             raise CommandError(f"{name}: no such file or folder")
-    return found
+    unique = []
+    for path, folder in found:
+        if path.absolute() not in seen:
+            seen.add(path.absolute())
+            unique.append((path, folder))
+    return unique
+
+
+def _reading_order(name: str) -> tuple[str, int, str]:
+    """By name, where names that differ only in stray characters ("l--glutamine.md",
+    "clonazepam-.md") come after the plain one, which a second file of the
+    same title is then flagged as a possible duplicate of."""
+    stem = Path(name).stem.lower()
+    return re.sub(r"[^a-z0-9]+", "-", stem).strip("-"), len(stem), name
+
+
+def read(path: Path, folder: Path | None) -> bytes:
+    """A file's bytes, if it is one the importer reads."""
+    if folder is not None and path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(folder.resolve()):
+            raise Refused(f"a link to {target}, outside {folder}: not followed")
+    if not path.is_file():
+        raise Refused("not a regular file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ParseError(f"the file is {size:,} bytes; monographs are at most {MAX_FILE_BYTES:,}")
+    return path.read_bytes()
 
 
 class Command(BaseCommand):
@@ -45,75 +96,125 @@ class Command(BaseCommand):
             action="store_true",
             help="Overwrite monographs that were edited since their last import.",
         )
+        parser.add_argument(
+            "--status",
+            choices=STATUSES,
+            default=Status.PUBLISHED,
+            help="Where new monographs land (default: published). Files without "
+            "sections and possible duplicates are always drafts; a re-import keeps "
+            "each monograph's status.",
+        )
 
-    def handle(self, *args, paths, dry_run, force, verbosity, **options):
+    def handle(self, *args, paths, dry_run, force, status, verbosity, **options):
         files = monograph_files(paths)
-        counts: Counter[str] = Counter()
-        written: list[str] = []  # slugs, indexed for search together at the end
-        seen: dict[str, tuple[Path, str]] = {}
+        self.counts: Counter[str] = Counter()
+        self.written: list[int] = []  # drug ids, indexed for search in batches
+        self.cache_errors: list[str] = []
+        claimed: set[int] = set()  # the drugs files of this run were matched to
+        self.digests: dict[str, Path] = {}  # each text of this run, and its file
         progress = tqdm(
             files, unit="file", desc="Importing", disable=not sys.stderr.isatty(), file=sys.stderr
         )
-        for path in progress:
-            try:
-                if path.stat().st_size > MAX_FILE_BYTES:
-                    raise ParseError(
-                        f"the file is {path.stat().st_size:,} bytes; "
-                        f"monographs are at most {MAX_FILE_BYTES:,}"
-                    )
-                monograph = parse_bytes(path.read_bytes())
-                if monograph.slug in seen:
-                    first, digest = seen[monograph.slug]
-                    if digest != monograph.sha256:
-                        raise LoadError(
-                            f"“{monograph.title}” was already imported from {first}; "
-                            "two different files cannot share a title"
-                        )
-                    self.stderr.write(f"{path}: warning: same text as {first}; skipped")
-                    counts["skipped"] += 1
-                    counts["warnings"] += 1
-                    continue
-                with transaction.atomic():
-                    outcome = load(monograph, str(path), force=force, index=False)
-                    transaction.set_rollback(dry_run)
-                if outcome in (Outcome.CREATED, Outcome.UPDATED) and not dry_run:
-                    written.append(monograph.slug)
-            except (ParseError, LoadError) as error:
-                line = getattr(error, "line", None)
-                where = f"{path}:{line}" if line else str(path)
-                progress.clear()
-                self.stderr.write(f"{where}: error: {error}")
-                counts["failed"] += 1
-                continue
-            seen[monograph.slug] = (path, monograph.sha256)
-            counts[outcome] += 1
-            if monograph.status == "draft" and outcome is Outcome.CREATED:
-                counts["drafts"] += 1
-            for warning in monograph.warnings:
-                counts["warnings"] += 1
-                if verbosity >= 1:
-                    progress.clear()
-                    self.stderr.write(f"{path}: warning: {warning}")
+        self.progress = progress
+        try:
+            for path, folder in progress:
+                self.import_file(path, folder, claimed, dry_run, force, status, verbosity)
+                if len(self.written) >= INDEX_BATCH:
+                    self.index_written()
+        finally:
+            # Whatever stopped the run, every file committed so far is searchable.
+            self.index_written()
+            if self.counts["created"] + self.counts["updated"] and not dry_run:
+                search.update_statistics()
 
-        summary = ", ".join(
-            f"{counts[key]} {key}"
-            for key in (
-                "created",
-                "updated",
-                "unchanged",
-                "skipped",
-                "drafts",
-                "failed",
-                "warnings",
-            )
-        )
-        for start in range(0, len(written), INDEX_BATCH):
-            batch = written[start : start + INDEX_BATCH]
-            pks = Drug.objects.filter(slug__in=batch).values_list("pk", flat=True)
-            search.reindex_many(Drug, pks)
-        if written:
-            search.update_statistics()
+        summary = ", ".join(f"{self.counts[key]} {key}" for key in SUMMARY)
         prefix = "Dry run, nothing written: " if dry_run else ""
         self.stdout.write(f"{prefix}{len(files)} files: {summary}")
-        if counts["failed"]:
-            raise CommandError(f"{counts['failed']} of {len(files)} files failed to import")
+        if self.cache_errors:
+            self.stdout.write(
+                f"The page cache could not be reached ({self.cache_errors[0]}): everything "
+                "was imported, but readers may see old pages until the cache is reachable "
+                f"again, for {settings.PAGE_CACHE_SECONDS} seconds at most "
+                "(DJANGO_PAGE_CACHE_SECONDS)."
+            )
+        if self.counts["failed"]:
+            raise CommandError(f"{self.counts['failed']} of {len(files)} files failed to import")
+
+    def say(self, path: Path, kind: str, message: str, line: int | None = None) -> None:
+        self.progress.clear()
+        where = f"{path}:{line}" if line else str(path)
+        self.stderr.write(f"{where}: {kind}: {message}")
+
+    def import_file(self, path, folder, claimed, dry_run, force, status, verbosity) -> None:
+        """One file, in its own transaction: whatever goes wrong is reported on its line."""
+        committed: list[bool] = []
+        loaded = None
+        try:
+            monograph = parse_bytes(read(path, folder))
+            if (same := self.digests.get(monograph.sha256)) is not None:
+                self.say(path, "warning", f"same text as {same}; skipped")
+                self.counts["skipped"] += 1
+                self.counts["warnings"] += 1
+                return
+            with transaction.atomic():
+                # Runs first once the file is committed: what fails after it (the
+                # page cache's notice of the change) cannot undo the import.
+                transaction.on_commit(lambda: committed.append(True))
+                loaded = load(
+                    monograph, str(path), force=force, index=False, status=status, claimed=claimed
+                )
+                transaction.set_rollback(dry_run)
+        except ParseError as error:
+            self.say(path, "error", error.message, error.line)
+            self.counts["failed"] += 1
+            return
+        except (Refused, Exception) as error:  # one bad file never stops the others
+            if not committed:
+                self.say(path, "error", _describe(error))
+                self.counts["failed"] += 1
+                return
+            # Imported: only what runs after the commit failed.
+            self.cache_errors.append(_describe(error))
+        outcome, drug = loaded
+        self.digests[monograph.sha256] = path
+        if not dry_run:  # a dry run's drugs are rolled back, and their ids with them
+            claimed.add(drug.pk)
+        self.record(path, monograph, outcome, drug, dry_run, verbosity)
+
+    def record(self, path, monograph, outcome, drug, dry_run, verbosity) -> None:
+        self.counts[outcome] += 1
+        if outcome in (Outcome.CREATED, Outcome.UPDATED) and not dry_run:
+            self.written.append(drug.pk)
+        warnings = list(monograph.warnings)
+        if outcome is Outcome.CREATED:
+            if drug.status == Status.DRAFT:
+                self.counts["drafts"] += 1
+            if drug.duplicate_of_id is not None:
+                self.counts["duplicates"] += 1
+                original = Drug.objects.filter(pk=drug.duplicate_of_id).first()
+                warnings.append(
+                    f"possible duplicate of “{original or drug.title}”: imported as a "
+                    f"draft at /drugs/{drug.slug}/ for a pharmacist to merge"
+                )
+        if outcome is Outcome.SKIPPED and drug.edited_since_import:
+            warnings.append(
+                f"“{monograph.title}” was edited in the portal since its last import; "
+                "left as it is (use --force to overwrite)"
+            )
+        for warning in warnings:
+            self.counts["warnings"] += 1
+            if verbosity >= 1:
+                self.say(path, "warning", warning)
+
+    def index_written(self) -> None:
+        batch, self.written = self.written, []
+        if batch:
+            pks = Drug.objects.filter(pk__in=batch).values_list("pk", flat=True)
+            search.reindex_many(Drug, pks)
+
+
+def _describe(error: Exception) -> str:
+    text = str(error).strip().split("\n")[0]
+    if isinstance(error, Refused):
+        return f"refused: {text}"
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

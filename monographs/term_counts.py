@@ -1,0 +1,112 @@
+"""The side-effect lookup's counts of monographs per term, kept as the listings change.
+
+``SideEffectTermCount`` holds, for each term listed by a published monograph,
+how many published monographs list it. It is brought up to date in the same
+transaction as the change, so it is never behind what the pages show:
+
+- a monograph saved (its status, say) or announced changed: its terms are counted again;
+- a side effect deleted, or renamed to another term: the term it leaves is counted again;
+- a change announced without naming monographs (an import, a bulk update): all of it.
+"""
+
+import threading
+from contextlib import contextmanager
+
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Count
+from django.db.models.signals import post_delete, pre_save
+
+from .choices import Status
+from .models import SideEffect, SideEffectTermCount
+from .signals import content_changed
+
+
+def _counted(listings):
+    return (
+        listings.filter(drug__status=Status.PUBLISHED)
+        .order_by()
+        .values("term")
+        .annotate(drugs=Count("drug", distinct=True))
+        .values_list("term", "drugs")
+    )
+
+
+def recount(terms, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Count these terms' published monographs again."""
+    terms = set(terms)
+    if not terms:
+        return
+    counts = _counted(SideEffect.objects.using(using).filter(term__in=terms))
+    rows = [SideEffectTermCount(term=term, drugs=drugs) for term, drugs in counts]
+    SideEffectTermCount.objects.using(using).filter(term__in=terms).delete()
+    SideEffectTermCount.objects.using(using).bulk_create(rows)
+
+
+def recount_drugs(drug_ids, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Count again every term these monographs list."""
+    listings = SideEffect.objects.using(using).filter(drug_id__in=list(drug_ids))
+    recount(listings.values_list("term", flat=True).distinct(), using)
+
+
+def rebuild(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Count every term again."""
+    counts = _counted(SideEffect.objects.using(using).all())
+    SideEffectTermCount.objects.using(using).all().delete()
+    SideEffectTermCount.objects.using(using).bulk_create(
+        [SideEffectTermCount(term=term, drugs=drugs) for term, drugs in counts], batch_size=2000
+    )
+
+
+_paused = threading.local()
+
+
+@contextmanager
+def counted_once_at_the_end(using: str = DEFAULT_DB_ALIAS):
+    """For a bulk change (deleting thousands of listings): count everything once, after it."""
+    _paused.on = True
+    try:
+        yield
+    finally:
+        _paused.on = False
+    rebuild(using)
+
+
+def _counting() -> bool:
+    return not getattr(_paused, "on", False)
+
+
+def _on_content_changed(sender, using=DEFAULT_DB_ALIAS, drug_ids=None, **kwargs):
+    if not _counting():
+        return
+    if drug_ids is None:
+        rebuild(using)
+    else:
+        recount_drugs(drug_ids, using)
+
+
+def _on_side_effect_deleted(sender, instance, using=DEFAULT_DB_ALIAS, **kwargs):
+    if _counting():
+        recount([instance.term], using)
+
+
+def _on_side_effect_saving(sender, instance, using=DEFAULT_DB_ALIAS, raw=False, **kwargs):
+    # The term it had is counted again after the save, with the drug's terms.
+    if raw or instance.pk is None or not _counting():
+        return
+    old = SideEffect.objects.using(using).filter(pk=instance.pk).values_list("term", flat=True)
+    instance._term_before_save = old.first()
+
+
+def _after_side_effect_saved(sender, instance, using=DEFAULT_DB_ALIAS, **kwargs):
+    before = getattr(instance, "_term_before_save", None)
+    if before and before != instance.term:
+        recount([before], using)
+
+
+def connect_signals() -> None:
+    from django.db.models.signals import post_save
+
+    content_changed.connect(_on_content_changed, dispatch_uid="term-counts-content-changed")
+    post_delete.connect(_on_side_effect_deleted, sender=SideEffect, dispatch_uid="term-counts")
+    pre_save.connect(_on_side_effect_saving, sender=SideEffect, dispatch_uid="term-counts")
+    post_save.connect(_after_side_effect_saved, sender=SideEffect, dispatch_uid="term-counts")

@@ -1,0 +1,129 @@
+"""Side effects listed in a sentence: structured, with every word kept and written back."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from monographs.choices import Frequency, SectionKind, Severity
+from monographs.importer.export import to_parsed
+from monographs.importer.parse import dump, parse, parse_bytes
+from monographs.models import Drug
+
+from .conftest import DATA
+from .test_import import MONOGRAPH, write
+from .textcheck import missing_lines
+
+SHAPES = DATA / "shapes"
+
+
+def effects(name: str) -> list[tuple]:
+    monograph = parse_bytes((SHAPES / name).read_bytes())
+    return [(e.name, e.detail, e.severity, e.frequency) for e in monograph.side_effects]
+
+
+def test_a_sentence_list_after_a_tier_label_is_structured_with_its_brackets_whole():
+    listed = effects("p/prednisolone-systemic.md")
+    assert listed[:3] == [
+        ("fluid retention", "edema", Severity.MILD, Frequency.COMMON),
+        ("high blood pressure", "hypertension", Severity.MILD, Frequency.COMMON),
+        ("low potassium levels", "hypokalemia", Severity.MILD, Frequency.COMMON),
+    ]
+    assert ("mood changes", "irritability, euphoria, trouble sleeping") in [e[:2] for e in listed]
+    serious = [e for e in listed if e[2] == Severity.SERIOUS]
+    assert [e[0] for e in serious] == [
+        "heart problems", "stomach ulcers", "bone thinning", "high blood sugar",
+        "serious infections",
+    ]  # fmt: skip
+    assert {e[3] for e in serious} == {Frequency.UNCOMMON}
+
+
+def test_plain_include_paragraphs_each_make_a_tier():
+    listed = effects("t/tinidazole.md")
+    assert [(e[0], e[2], e[3]) for e in listed[4:7]] == [
+        ("stomach cramps", Severity.MILD, Frequency.UNCOMMON),
+        ("headache", Severity.MILD, Frequency.UNCOMMON),
+        ("dizziness", Severity.MILD, Frequency.UNCOMMON),
+    ]
+    assert listed[-1][:3] == (
+        "<i>Clostridium difficile</i>-associated diarrhea",
+        "",
+        Severity.SERIOUS,
+    )
+
+
+def test_a_such_as_list_ends_at_its_and_or_or_and_the_sentence_goes_on():
+    monograph = parse_bytes((SHAPES / "c" / "clonazepam.md").read_bytes())
+    serious = [e for e in monograph.side_effects if e.severity == Severity.SERIOUS]
+    assert [e.name for e in serious] == [
+        "depression", "thoughts of self-harm", "memory problems", "slowed breathing",
+    ]  # fmt: skip
+    assert serious[-1].detail == "especially with opioids"
+    assert serious[-1].list_end == ", need medical attention right away."
+    assert serious[0].list_start == "Serious side effects, such as "
+
+
+def test_a_sentence_that_is_no_list_stays_text():
+    monograph = parse_bytes((SHAPES / "d" / "doxycycline.md").read_bytes())
+    names = [e.name for e in monograph.side_effects]
+    assert "side effects" not in names and "although not everybody gets them" not in names
+    section = next(s for s in monograph.sections if s.kind == SectionKind.SIDE_EFFECTS)
+    assert "Like all antibiotics, doxycycline can cause side effects" in section.body
+    assert "including *C. difficile* colitis, can occur" in section.body
+
+
+def test_an_ingredients_label_before_a_sentence_list_is_no_side_effect():
+    names = [e[0] for e in effects("m/metformin-voglibose-.md")]
+    assert "Voglibose" not in names and "Metformin" not in names
+    assert names[-3:] == ["flatulence", "abdominal distension", "soft stools"]
+
+
+@pytest.mark.parametrize("path", sorted(SHAPES.rglob("*.md")), ids=lambda p: p.name)
+def test_every_shape_reads_back_the_same_after_export(path):
+    monograph = parse_bytes(path.read_bytes())
+    again = parse(dump(monograph))
+    assert again.side_effects == monograph.side_effects
+    assert again.sections == monograph.sections
+    assert again.faqs == monograph.faqs
+
+
+def test_a_pharmacists_severity_on_a_sentence_list_survives_export(db, tmp_path):
+    call_command("import_monographs", str(SHAPES / "t" / "tinidazole.md"), verbosity=0)
+    drug = Drug.objects.get()
+    drug.side_effects.filter(name="seizures").update(severity=Severity.EMERGENCY)
+    exported = dump(to_parsed(Drug.objects.for_detail().get()))
+    again = {e.name: e for e in parse(exported).side_effects}
+    assert again["seizures"].severity == Severity.EMERGENCY
+    assert again["seizures"].list_start == "Serious side effects are rare and include "
+    # The rest of its sentence keeps its own severity; every name is still listed.
+    assert {e.name: e.severity for e in parse(exported).side_effects} == {
+        e.name: e.severity for e in Drug.objects.get().side_effects.all()
+    }
+
+
+def test_every_line_of_every_shape_is_on_its_page(db, client, admin_user):
+    call_command("import_monographs", str(SHAPES), stdout=io.StringIO(), stderr=io.StringIO())
+    client.force_login(admin_user)
+    missing = {}
+    for path in sorted(SHAPES.rglob("*.md")):
+        drug = Drug.objects.get(source_path=str(path))
+        html = client.get(drug.get_absolute_url()).content.decode()
+        if lines := missing_lines(path.read_text(), html):
+            missing[path.name] = lines
+    assert missing == {}
+
+
+def test_inline_tags_in_a_side_effect_render_as_markup_and_nothing_else_does(db, client, tmp_path):
+    content = MONOGRAPH.format(title="Tagamine").replace(
+        "* Nausea (feeling sick)\n",
+        "* <i>Clostridium difficile</i>-associated diarrhea\n"
+        "* <script>alert(1)</script> rash\n"
+        "* H<sub>2</sub> flushing\n",
+    )
+    call_command("import_monographs", str(write(tmp_path, "t.md", content)), verbosity=0)
+    html = client.get("/drugs/tagamine/").content.decode()
+    assert "<i>Clostridium difficile</i>-associated diarrhea" in html
+    assert "&lt;i&gt;" not in html
+    assert "H<sub>2</sub> flushing" in html
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; rash" in html
