@@ -2,7 +2,6 @@ import reversion
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.http import Http404, HttpResponseRedirect
@@ -16,7 +15,7 @@ from markdownx.widgets import AdminMarkdownxWidget
 from reversion.admin import VersionAdmin
 
 from . import history, merge, search, workflow
-from .choices import SIDE_EFFECT_FIELDS, Status
+from .choices import SIDE_EFFECT_FIELDS
 from .forms import MarkdownField
 from .models import Drug, Faq, Ingredient, Section, SideEffect, person_name
 
@@ -39,15 +38,22 @@ WORKFLOW_FIELDS = [
     "status", "reviewed_by", "reviewed_on", "review_due", "changed_since_review",
     "text_changed_at",
 ]  # fmt: skip
-# Kept as they are now when an older revision is restored: restoring brings
-# back what a monograph said, not its place in the workflow or its lock counter.
-KEPT_ON_RESTORE = [
-    "status", "reviewed_by_id", "reviewed_on", "review_due", "changed_since_review",
-    "text_changed_at", "edit_count", "imported_at_edit",
-]  # fmt: skip
 
 
-class IngredientInline(admin.TabularInline):
+class LiveIsReadOnly:
+    """A published monograph's parts change only through its working draft."""
+
+    def has_add_permission(self, request, obj=None):
+        return not (obj and obj.edited_in_a_draft) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not (obj and obj.edited_in_a_draft) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not (obj and obj.edited_in_a_draft) and super().has_delete_permission(request, obj)
+
+
+class IngredientInline(LiveIsReadOnly, admin.TabularInline):
     model = Ingredient
     fk_name = "combination"
     extra = 0
@@ -55,7 +61,7 @@ class IngredientInline(admin.TabularInline):
     verbose_name_plural = "Ingredients (for a combination product)"
 
 
-class SectionInline(admin.StackedInline):
+class SectionInline(LiveIsReadOnly, admin.StackedInline):
     model = Section
     extra = 0
     fields = [("position", "kind", "heading"), "body"]
@@ -66,13 +72,13 @@ class SectionInline(admin.StackedInline):
         return super().get_queryset(request).select_related("drug")
 
 
-class SideEffectInline(admin.TabularInline):
+class SideEffectInline(LiveIsReadOnly, admin.TabularInline):
     model = SideEffect
     extra = 0
     fields = ["position", *SIDE_EFFECT_FIELDS]
 
 
-class FaqInline(admin.StackedInline):
+class FaqInline(LiveIsReadOnly, admin.StackedInline):
     model = Faq
     extra = 0
     fields = ["position", "question", "answer"]
@@ -119,7 +125,6 @@ class Conflict:
 class DrugForm(forms.ModelForm):
     # The lock: the edit count the form was opened at, checked again when it is saved.
     opened_at_edit = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    state_before_restore: dict | None = None  # set by the admin while restoring a revision
 
     class Meta:
         model = Drug
@@ -131,20 +136,27 @@ class DrugForm(forms.ModelForm):
         if self.instance.pk is not None:
             self.fields["opened_at_edit"].initial = self.instance.edit_count
 
+    def clean_title(self):
+        title = self.cleaned_data["title"]
+        if self.instance.is_working_draft:
+            taken = Drug.objects.filter(title=title, draft_of__isnull=True).exclude(
+                pk=self.instance.draft_of_id
+            )
+            if taken.exists():
+                raise ValidationError("Another monograph has this title.", code="unique")
+        return title
+
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk is None:
             return cleaned
-        if self.state_before_restore is not None:
-            current = self.state_before_restore["edit_count"]
-        else:
-            # Held until the save commits: a second save waits, then sees this one.
-            current = (
-                Drug.objects.select_for_update()
-                .filter(pk=self.instance.pk)
-                .values_list("edit_count", flat=True)
-                .first()
-            )
+        # Held until the save commits: a second save waits, then sees this one.
+        current = (
+            Drug.objects.select_for_update()
+            .filter(pk=self.instance.pk)
+            .values_list("edit_count", flat=True)
+            .first()
+        )
         loaded = cleaned.get("opened_at_edit")
         if loaded != current:
             self.conflict = Conflict(self.instance.pk, loaded, current)
@@ -171,7 +183,7 @@ class ReviewFilter(admin.SimpleListFilter):
 @admin.register(Drug)
 class DrugAdmin(VersionAdmin):
     form = DrugForm
-    list_display = ["title", "generic_name", "status", "reviewed_on", "review_due", "updated"]
+    list_display = ["__str__", "generic_name", "status", "reviewed_on", "review_due", "updated"]
     list_filter = [ReviewFilter, "status", "side_effects__severity", "reviewed_on", "review_due"]
     search_fields = ["title", "generic_name", "brand_names"]
     prepopulated_fields = {"slug": ["title"]}
@@ -203,6 +215,36 @@ class DrugAdmin(VersionAdmin):
     change_list_template = "admin/monographs/drug/change_list.html"
 
     # The review workflow: buttons on the change page, actions on the list.
+
+    def has_change_permission(self, request, obj=None):
+        # A published monograph is read-only here: "Edit" opens its working draft.
+        if obj is not None and obj.edited_in_a_draft:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def may_edit(self, request) -> bool:
+        """May this person edit monographs at all (their drafts, if published)?"""
+        return super().has_change_permission(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "slug"] if obj is not None and obj.is_working_draft else fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None and obj.is_working_draft else self.prepopulated_fields
+
+    def working_draft_view(self, request, object_id):
+        """Open (making it on first use) the working draft of a published monograph."""
+        live = get_object_or_404(Drug, pk=numeric_id(object_id))
+        if not self.may_edit(request):
+            raise PermissionDenied
+        try:
+            draft = workflow.open_working_draft(live, request.user)
+        except workflow.TransitionError as refusal:
+            messages.error(request, str(refusal))
+            return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[live.pk]))
+        search.reindex(draft)
+        return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[draft.pk]))
 
     def has_publish_permission(self, request) -> bool:
         return request.user.has_perm(workflow.PUBLISH)
@@ -241,25 +283,30 @@ class DrugAdmin(VersionAdmin):
             messages.error(request, refusal)
 
     def transition_view(self, request, object_id, name):
-        drug = get_object_or_404(Drug, pk=unquote(object_id))
-        if not self.has_change_permission(request, drug):
+        drug = get_object_or_404(Drug, pk=numeric_id(object_id))
+        if not self.may_edit(request):
             raise PermissionDenied
         transition = workflow.TRANSITIONS.get(name)
         if transition is None:
             raise Http404("No such workflow step.")
         if not workflow.allowed_for(request.user, transition):
             raise PermissionDenied
+        loaded = _posted_int(request, "opened_at_edit")
         try:
-            loaded = int(request.POST.get("opened_at_edit", ""))
-        except ValueError:
-            loaded = None
-        try:
-            workflow.take_step(drug, name, request.user, expected_edit_count=loaded)
+            done = workflow.take_step(
+                drug, name, request.user, expected_edit_count=loaded,
+                note=request.POST.get("note", "")[:2000],
+            )  # fmt: skip
         except workflow.TransitionError as refusal:
             messages.error(request, str(refusal))
+            return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+        if done.pk != drug.pk:  # an approved working draft: now its live monograph
+            messages.success(
+                request, f"{transition.done}: “{done}” is live with its draft’s changes."
+            )
         else:
             messages.success(request, f"{transition.done}: “{drug}”.")
-        return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+        return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[done.pk]))
 
     # The reviewers' dashboard.
 
@@ -292,7 +339,7 @@ class DrugAdmin(VersionAdmin):
     # Possible duplicates from an import: compare the two and merge them.
 
     def merge_view(self, request, object_id):
-        duplicate = get_object_or_404(Drug, pk=unquote(object_id), duplicate_of__isnull=False)
+        duplicate = get_object_or_404(Drug, pk=numeric_id(object_id), duplicate_of__isnull=False)
         kept = duplicate.duplicate_of
         if not (
             self.has_change_permission(request, duplicate)
@@ -340,7 +387,7 @@ class DrugAdmin(VersionAdmin):
     # History: compare two revisions, restore one, recover a deleted monograph.
 
     def compare_view(self, request, object_id):
-        drug = get_object_or_404(Drug, pk=unquote(object_id))
+        drug = get_object_or_404(Drug, pk=numeric_id(object_id))
         if not self.has_view_or_change_permission(request, drug):
             raise PermissionDenied
         versions = history.versions_of(drug.pk)
@@ -349,9 +396,7 @@ class DrugAdmin(VersionAdmin):
             value = request.GET.get(key, "")
             if value in ("", "current"):
                 return None
-            if not value.isdigit():
-                raise Http404("No such revision.")
-            return get_object_or_404(versions, pk=value)
+            return get_object_or_404(versions, pk=numeric_id(value))
 
         before, after = pick("from"), pick("to")
         if before is None:
@@ -366,7 +411,7 @@ class DrugAdmin(VersionAdmin):
             "before": before,
             "after": after,
             "comparison": comparison,
-            "has_change_permission": self.has_change_permission(request, drug),
+            "has_change_permission": self.may_edit(request),
         }
         return TemplateResponse(request, "admin/monographs/drug/compare.html", context)
 
@@ -381,57 +426,101 @@ class DrugAdmin(VersionAdmin):
                     "admin:monographs_drug_revision", args=[version.object_id, version.pk]
                 ),
             }
-            for version in history.versions_of(unquote(object_id))
+            for version in history.versions_of(numeric_id(object_id))
         ]
         return admin.ModelAdmin.history_view(
             self, request, object_id, {"action_list": action_list, **(extra_context or {})}
         )
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
-        with transaction.atomic():
-            drug = get_object_or_404(Drug.objects.select_for_update(), pk=unquote(object_id))
-            request.monograph_before_restore = {
-                name: getattr(drug, name) for name in KEPT_ON_RESTORE
-            }
-            return super().revision_view(request, object_id, version_id, extra_context)
+        """Restore one recorded version of this very monograph: its own part of that revision."""
+        drug = get_object_or_404(Drug, pk=numeric_id(object_id))
+        if not self.may_edit(request):
+            raise PermissionDenied
+        version = history.version_of_drug(drug.pk, numeric_id(version_id))
+        if version is None:
+            raise Http404("No such version of this monograph.")
+        conflict = None
+        if request.method == "POST":
+            loaded = _posted_int(request, "opened_at_edit")
+            with transaction.atomic():
+                current = Drug.objects.select_for_update().get(pk=drug.pk)
+                if loaded != current.edit_count:
+                    conflict = Conflict(drug.pk, loaded, current.edit_count)
+                elif current.edited_in_a_draft:
+                    # Published: the restored text waits in its working draft for review.
+                    current = workflow.open_working_draft(current, request.user)
+                    history.restore(version, current, request.user)
+                else:
+                    history.restore(version, current, request.user)
+            if conflict is None:
+                search.reindex(current)
+                when = date_format(timezone.localtime(version.revision.date_created), "j F Y, H:i")
+                messages.success(
+                    request,
+                    f"“{current}” now says what it said on {when}; its status is as it was.",
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:monographs_drug_change", args=[current.pk])
+                )
+            drug.refresh_from_db()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Restore an earlier version of “{drug}”",
+            "opts": self.model._meta,
+            "original": drug,
+            "version": version,
+            "comparison": history.compare(history.live_state(drug), history.own_state(version)),
+            "conflict": conflict,
+            "opened_at_edit": drug.edit_count,
+        }
+        return TemplateResponse(request, "admin/monographs/drug/restore.html", context)
 
     def recover_view(self, request, version_id, extra_context=None):
-        request.monograph_recovering = True
-        try:
-            return super().recover_view(request, version_id, extra_context)
-        except IntegrityError:
-            messages.error(
-                request,
-                "This monograph can't be recovered: another monograph now has its title or "
-                "page address. Rename that one first.",
-            )
-            return HttpResponseRedirect(reverse("admin:monographs_drug_recoverlist"))
+        """Bring back a deleted monograph (only a deleted one, only its own parts) as a draft."""
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        version = history.deleted_version(numeric_id(version_id))
+        if version is None:
+            raise Http404("No such deleted monograph.")
+        if request.method == "POST":
+            try:
+                with transaction.atomic():
+                    drug = history.recover(version, request.user)
+            except IntegrityError:
+                messages.error(
+                    request,
+                    "This monograph can't be recovered: another monograph now has its title or "
+                    "page address. Rename that one first.",
+                )
+                return HttpResponseRedirect(reverse("admin:monographs_drug_recoverlist"))
+            search.reindex(drug)
+            messages.success(request, f"“{drug}” is back, as a draft.")
+            return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+        state = history.own_state(version)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Recover “{version.object_repr}”",
+            "opts": self.model._meta,
+            "version": version,
+            "counts": [
+                (model._meta.verbose_name_plural, len(state[model])) for model in history.PARTS
+            ],
+        }
+        return TemplateResponse(request, "admin/monographs/drug/recover.html", context)
 
-    def get_object(self, request, object_id, from_field=None):
-        drug = super().get_object(request, object_id, from_field)
-        state = getattr(request, "monograph_before_restore", None)
-        if drug is not None and state is not None:
-            for name, value in state.items():
-                setattr(drug, name, value)
-        return drug
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.state_before_restore = getattr(request, "monograph_before_restore", None)
-        return form
-
-    def save_model(self, request, obj, form, change):
-        if getattr(request, "monograph_recovering", False):
-            obj.status = Status.DRAFT  # back, but not public until a Reviewer publishes it
-        super().save_model(request, obj, form, change)
+    def changelist_view(self, request, extra_context=None):
+        # Not inside one revision for the whole request, as VersionAdmin has it:
+        # each workflow step and each deletion of the list's actions records a
+        # revision of its own monograph. A revision holding several monographs
+        # would restore them all, and one saved after a deletion leaves the
+        # deleted monographs out (nothing to recover them from).
+        return admin.ModelAdmin.changelist_view(self, request, extra_context)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         drug = form.instance
-        restoring = hasattr(request, "monograph_before_restore") or hasattr(
-            request, "monograph_recovering"
-        )
-        if restoring or form.has_changed() or any(f.has_changed() for f in formsets):
+        if form.has_changed() or any(f.has_changed() for f in formsets):
             drug.mark_text_edited()
             Drug.objects.filter(pk=drug.pk).update(
                 text_changed_at=drug.text_changed_at,
@@ -452,11 +541,17 @@ class DrugAdmin(VersionAdmin):
         context["conflict"] = form.conflict
         # A monograph made in bulk starts its history when first opened for editing.
         opened = obj is not None and change and request.method == "GET"
-        restoring = hasattr(request, "monograph_before_restore")
-        if opened and not restoring and self.has_change_permission(request, obj):
+        if opened and self.may_edit(request):
             history.ensure_recorded(obj)
         if obj is not None and not add:
             context["transitions"] = workflow.available(request.user, obj)
+            context["may_edit"] = self.may_edit(request)
+            if obj.is_working_draft:
+                live = obj.draft_of
+                context["live"] = live
+                context["draft_changes"] = history.draft_changes(obj)
+            elif obj.edited_in_a_draft:
+                context["working_draft"] = Drug.objects.filter(draft_of=obj).first()
             context["opened_at_edit"] = form["opened_at_edit"].value()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -466,9 +561,22 @@ class DrugAdmin(VersionAdmin):
             path("review/", wrap(self.review_view), name="monographs_drug_review"),
             path("<path:object_id>/merge/", wrap(self.merge_view), name="monographs_drug_merge"),
             path(
+                "recover/<str:version_id>/", wrap(self.recover_view), name="monographs_drug_recover"
+            ),
+            path(
                 "<path:object_id>/history/compare/",
                 wrap(self.compare_view),
                 name="monographs_drug_compare",
+            ),
+            path(
+                "<str:object_id>/history/<str:version_id>/",
+                wrap(self.revision_view),
+                name="monographs_drug_revision",
+            ),
+            path(
+                "<path:object_id>/working-draft/",
+                wrap(require_POST(self.working_draft_view)),
+                name="monographs_drug_working_draft",
             ),
             path(
                 "<path:object_id>/workflow/<slug:name>/",
@@ -477,6 +585,19 @@ class DrugAdmin(VersionAdmin):
             ),
             *super().get_urls(),
         ]
+
+
+def numeric_id(value) -> int:
+    """An id from an address or a form: digits 0-9 only, else there is no such page."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise Http404("No such page.")
+    return int(text)
+
+
+def _posted_int(request, name) -> int | None:
+    text = request.POST.get(name, "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 class MergeForm(forms.Form):

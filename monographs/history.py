@@ -111,9 +111,12 @@ def _display(model, name: str, value) -> str:
     return str(value)
 
 
-def _changes(model, before: dict, after: dict) -> list[Change]:
+def _changes(model, before: dict, after: dict, *, moved: bool = True) -> list[Change]:
+    """Fields that differ; with ``moved=False``, a part's new position alone is no change."""
     changes = []
     for name in FIELDS[model]:
+        if name == "position" and not moved:
+            continue
         attname = model._meta.get_field(name).attname
         old = _display(model, name, before.get(attname, before.get(name)))
         new = _display(model, name, after.get(attname, after.get(name)))
@@ -135,17 +138,33 @@ def compare(before: State, after: State) -> Comparison:
     parts = []
     for model in PARTS:
         old, new = before.get(model, {}), after.get(model, {})
-        for pk in new.keys() - old.keys():
+        pairs = [(old[pk], new[pk]) for pk in old.keys() & new.keys()]
+        added = [new[pk] for pk in new.keys() - old.keys()]
+        removed = [old[pk] for pk in old.keys() - new.keys()]
+        # A part written anew (an approved working draft, an import, a restore)
+        # has a new id: one of the same name is the same part, changed or not.
+        by_label = {}
+        for values in removed:
+            by_label.setdefault(_label(model, values), []).append(values)
+        unmatched = []
+        for values in added:
+            same = by_label.get(_label(model, values))
+            if same:
+                pairs.append((same.pop(0), values))
+            else:
+                unmatched.append(values)
+        removed = [values for group in by_label.values() for values in group]
+        for values in unmatched:
             parts.append(
-                PartChange("added", model, _label(model, new[pk]), _changes(model, {}, new[pk]))
+                PartChange("added", model, _label(model, values), _changes(model, {}, values))
             )
-        for pk in old.keys() - new.keys():
+        for values in removed:
             parts.append(
-                PartChange("removed", model, _label(model, old[pk]), _changes(model, old[pk], {}))
+                PartChange("removed", model, _label(model, values), _changes(model, values, {}))
             )
-        for pk in old.keys() & new.keys():
-            if changes := _changes(model, old[pk], new[pk]):
-                parts.append(PartChange("changed", model, _label(model, new[pk]), changes))
+        for values_before, values_after in pairs:
+            if changes := _changes(model, values_before, values_after, moved=False):
+                parts.append(PartChange("changed", model, _label(model, values_after), changes))
     order = {model: i for i, model in enumerate(PARTS)}
     parts.sort(key=lambda p: (order[p.model], p.kind, p.name))
     return Comparison(_changes(Drug, drug_before, drug_after), parts)
@@ -154,18 +173,86 @@ def compare(before: State, after: State) -> Comparison:
 TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
 
 
+# Word diffs are matched block by block (difflib) on at most this many words a
+# side; a longer changed stretch is compared line by line, and a stretch longer
+# than this in lines shows as removed and added whole. The cost stays bounded
+# however long the texts are: matching is quadratic in the words it looks at.
+WORD_DIFF_LIMIT = 2_000
+
+
 def word_diff(before: str, after: str) -> list[tuple[str, str]]:
-    old, new = TOKENS.findall(before), TOKENS.findall(after)
-    runs = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+    """``before`` to ``after`` as runs of ("same" | "removed" | "added", text)."""
+    runs: list[tuple[str, str]] = []
+    _diff_units(TOKENS.findall(before), TOKENS.findall(after), runs, split_lines=True)
+    merged: list[tuple[str, str]] = []
+    for kind, text in runs:
+        if not text:
+            continue
+        if merged and merged[-1][0] == kind:
+            merged[-1] = (kind, merged[-1][1] + text)
+        else:
+            merged.append((kind, text))
+    return merged
+
+
+def _diff_units(old: list[str], new: list[str], runs: list, *, split_lines: bool) -> None:
+    # The common start and end cost one pass; only the middle is matched.
+    start = 0
+    while start < len(old) and start < len(new) and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < len(old) - start and end < len(new) - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    runs.append(("same", "".join(old[:start])))
+    middle_old, middle_new = old[start : len(old) - end], new[start : len(new) - end]
+    if max(len(middle_old), len(middle_new)) <= WORD_DIFF_LIMIT:
+        _match(middle_old, middle_new, runs)
+    elif split_lines:
+        _diff_lines(middle_old, middle_new, runs)
+    else:
+        runs.append(("removed", "".join(middle_old)))
+        runs.append(("added", "".join(middle_new)))
+    runs.append(("same", "".join(old[len(old) - end :])))
+
+
+def _match(old: list[str], new: list[str], runs: list) -> None:
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             runs.append(("same", "".join(old[i1:i2])))
             continue
-        if i2 > i1:
-            runs.append(("removed", "".join(old[i1:i2])))
-        if j2 > j1:
-            runs.append(("added", "".join(new[j1:j2])))
-    return runs
+        runs.append(("removed", "".join(old[i1:i2])))
+        runs.append(("added", "".join(new[j1:j2])))
+
+
+def _lines(tokens: list[str]) -> list[str]:
+    """The tokens joined into lines, each line keeping its line break."""
+    lines, current = [], []
+    for token in tokens:
+        current.append(token)
+        if "\n" in token:
+            lines.append("".join(current))
+            current = []
+    if current:
+        lines.append("".join(current))
+    return lines
+
+
+def _diff_lines(old: list[str], new: list[str], runs: list) -> None:
+    old_lines, new_lines = _lines(old), _lines(new)
+    if max(len(old_lines), len(new_lines)) > WORD_DIFF_LIMIT:
+        runs.append(("removed", "".join(old)))
+        runs.append(("added", "".join(new)))
+        return
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            runs.append(("same", "".join(old_lines[i1:i2])))
+            continue
+        # A changed run of lines is compared word by word again, within the limit.
+        words_old = TOKENS.findall("".join(old_lines[i1:i2]))
+        words_new = TOKENS.findall("".join(new_lines[j1:j2]))
+        _diff_units(words_old, words_new, runs, split_lines=False)
 
 
 def versions_of(drug_pk) -> models.QuerySet:
@@ -188,6 +275,9 @@ def version_at_edit(drug_pk, edit_count: int, *, look_back: int = 50) -> Version
     return None
 
 
+HISTORY_STARTS = "History starts: the monograph as it was first opened"
+
+
 def ensure_recorded(drug: Drug) -> None:
     """Give a monograph made outside the admin and the importer a first revision.
 
@@ -197,5 +287,144 @@ def ensure_recorded(drug: Drug) -> None:
     if versions_of(drug.pk).exists():
         return
     with reversion.create_revision():
-        reversion.set_comment("History starts: the monograph as it was first opened")
+        reversion.set_comment(HISTORY_STARTS)
         reversion.add_to_revision(drug)
+
+
+# Restoring and recovering: only the monograph's own part of a revision.
+
+LINKS = {Section: "drug_id", SideEffect: "drug_id", Faq: "drug_id", Ingredient: "combination_id"}
+# What restoring brings back: what the monograph says. Its place in the
+# workflow, its review record and its counters stay as they are now.
+RESTORED_FIELDS = ["title", "slug", "generic_name", "brand_names", "introduction"]
+
+
+def version_of_drug(drug_pk, version_id) -> Version | None:
+    """The recorded version ``version_id`` of this very drug, or None."""
+    return versions_of(drug_pk).filter(pk=version_id).first()
+
+
+def deleted_version(version_id) -> Version | None:
+    """The last recorded version of a deleted drug, or None (a live drug's, a part's, …)."""
+    return (
+        Version.objects.get_deleted(Drug)
+        .filter(pk=version_id)
+        .select_related("revision__user")
+        .first()
+    )
+
+
+def own_versions(version: Version) -> dict[type[models.Model], list[Version]]:
+    """The versions in ``version``'s revision that belong to its drug.
+
+    A revision may hold several monographs (a bulk step recorded before each
+    monograph got a revision of its own): the others are not this drug's.
+    """
+    drug_pk = str(version.object_id)
+    found: dict[type[models.Model], list[Version]] = {model: [] for model in FIELDS}
+    for other in version.revision.version_set.select_related("content_type"):
+        model = other._model
+        if model not in found:
+            continue
+        if model is Drug:
+            if other.object_id == drug_pk:
+                found[Drug].append(other)
+            continue
+        try:
+            owner = other.field_dict.get(LINKS[model])
+        except RevertError:
+            continue
+        if str(owner) == drug_pk:
+            found[model].append(other)
+    return found
+
+
+def own_state(version: Version) -> State:
+    """The monograph (its drug and parts only) as ``version``'s revision recorded it."""
+    state: State = {model: {} for model in FIELDS}
+    for model, versions in own_versions(version).items():
+        for other in versions:
+            try:
+                state[model][other.object_id] = other.field_dict
+            except RevertError:
+                continue
+    return state
+
+
+def write_parts(target: Drug, versions: dict[type[models.Model], list[Version]]) -> None:
+    """Make ``target``'s parts those recorded: others deleted, recorded ones saved on it.
+
+    A recorded part keeps its id where that id is free or already the
+    target's; otherwise (a working draft, an id taken since) it is a new row.
+    """
+    for model in PARTS:
+        link = LINKS[model]
+        objects = []
+        for version in versions.get(model, []):
+            try:
+                objects.append(version._object_version.object)
+            except RevertError:
+                continue
+        kept = [obj.pk for obj in objects]
+        model.objects.filter(**{link: target.pk}).exclude(pk__in=kept).delete()
+        owners = dict(model.objects.filter(pk__in=kept).values_list("pk", link))
+        for obj in objects:
+            if obj.pk in owners and owners[obj.pk] != target.pk:
+                obj.pk = None
+            setattr(obj, link, target.pk)
+            obj.save()
+
+
+def restore(version: Version, target: Drug, user) -> Drug:
+    """Write what ``version`` recorded of its monograph onto ``target``, as one revision.
+
+    ``target`` is the monograph itself, or the working draft of a published
+    one: restoring never changes a status, so nothing goes live by it.
+    """
+    versions = own_versions(version)
+    (drug_version,) = versions[Drug]
+    recorded = drug_version.field_dict
+    for name in RESTORED_FIELDS:
+        if name == "slug" and target.pk != int(drug_version.object_id):
+            continue  # a working draft keeps its own address
+        if name in recorded:
+            setattr(target, name, recorded[name])
+    target.mark_text_edited()
+    when = version.revision.date_created
+    with reversion.create_revision():
+        reversion.set_user(user)
+        reversion.set_comment(f"Restored the version saved on {when:%Y-%m-%d %H:%M}")
+        target.save()
+        write_parts(target, versions)
+    return target
+
+
+def recover(version: Version, user) -> Drug:
+    """Bring a deleted monograph back, with its parts, as a draft, as one revision."""
+    from .choices import Status
+
+    versions = own_versions(version)
+    drug = version._object_version.object
+    drug.status = Status.DRAFT  # back, but not public until a Reviewer publishes it
+    drug.mark_text_edited()
+    with reversion.create_revision():
+        reversion.set_user(user)
+        reversion.set_comment("Recovered after deletion, as a draft")
+        drug.save(force_insert=True)
+        drug.link_ingredients()
+        write_parts(drug, versions)
+    return drug
+
+
+def draft_changes(draft: Drug) -> Comparison:
+    """What a working draft would change in its published monograph, if approved.
+
+    Only what a draft may change is compared: not its own address, status or
+    review record, which approval leaves as the live monograph has them.
+    """
+    live, proposed = live_state(draft.draft_of), live_state(draft)
+    live_values = next(iter(live[Drug].values()))
+    for values in proposed[Drug].values():
+        for name in ("slug", "status", "reviewed_by", "reviewed_on", "review_due"):
+            values[name] = live_values[name]
+    return compare(live, proposed)

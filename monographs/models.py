@@ -251,6 +251,22 @@ class Drug(index.Indexed, models.Model):
         "a pharmacist merges the two.",
     )
 
+    # A published monograph is edited in its working draft, a Drug of its own
+    # beside it: readers keep the live one until a Reviewer approves the draft,
+    # whose fields and parts then become the live monograph's (workflow.py).
+    draft_of = models.OneToOneField(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="working_draft",
+        help_text="The published monograph this is the working draft of.",
+    )
+    review_note = models.TextField(
+        blank=True, editable=False, help_text="Why a Reviewer returned it to its author."
+    )
+
     objects = DrugQuerySet.as_manager()
 
     # The full-text index (SQLite FTS5 or PostgreSQL): names weigh most, then
@@ -301,7 +317,7 @@ class Drug(index.Indexed, models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return f"{self.title} (working draft)" if self.draft_of_id else self.title
 
     def save(self, *args, **kwargs):
         if not self.slug:
@@ -379,6 +395,15 @@ class Drug(index.Indexed, models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
+
+    @property
+    def is_working_draft(self) -> bool:
+        return self.draft_of_id is not None
+
+    @property
+    def edited_in_a_draft(self) -> bool:
+        """A live published monograph: its edits go to a working draft, not to it."""
+        return self.is_published and not self.is_working_draft
 
     @property
     def edited_since_import(self) -> bool:
@@ -625,7 +650,7 @@ class Ingredient(models.Model):
 
     def save(self, *args, **kwargs):
         self.slug = slugify(self.name)
-        self.drug = Drug.objects.filter(slug=self.slug).first()
+        self.drug = Drug.objects.filter(slug=self.slug, draft_of__isnull=True).first()
         super().save(*args, **kwargs)
 
     @property

@@ -99,7 +99,7 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
         # A filtered page counts all side effects by severity in SQL; a plain
         # page counts those it shows, where its body is not kept already.
         return _monograph_page_queryset(
-            staff=_verified_staff(self.request.user), severity_counts=bool(self.request.GET)
+            staff=may_preview(self.request.user), severity_counts=bool(self.request.GET)
         )
 
     def get(self, request, *args, **kwargs):
@@ -117,9 +117,16 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
         return context
 
 
-def _verified_staff(user) -> bool:
-    # A draft is shown only to staff signed in with the second factor (django-otp).
-    return user.is_staff and user.is_verified()
+def may_preview(user) -> bool:
+    """Staff signed in with the second factor (django-otp) who may read monographs in
+    the admin see unpublished ones on their pages too."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.is_verified()
+        and (user.has_perm("monographs.view_drug") or user.has_perm("monographs.change_drug"))
+    )
 
 
 def shows_monograph(response, drug: Drug):

@@ -16,7 +16,9 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from reversion.models import Revision
 
+from . import history, search
 from .choices import Status
 from .models import Drug
 
@@ -52,6 +54,10 @@ TRANSITIONS = {
             (Status.IN_REVIEW,), Status.DRAFT, (EDIT,),
         ),
         Transition(
+            "reject", "Return to author", "Returned to its author",
+            (Status.IN_REVIEW,), Status.DRAFT, (EDIT, PUBLISH),
+        ),
+        Transition(
             "publish", "Review and publish", "Reviewed and published",
             (Status.IN_REVIEW,), Status.PUBLISHED, (EDIT, PUBLISH, REVIEW), reviews=True,
         ),
@@ -79,9 +85,47 @@ def allowed_for(user, transition: Transition) -> bool:
     return user.is_active and user.is_staff and user.has_perms(transition.permissions)
 
 
+# A working draft is written, submitted, returned and approved ("publish");
+# the rest of the workflow is its live monograph's.
+DRAFT_STEPS = frozenset({"submit", "withdraw", "reject", "publish"})
+
+
+def steps_of(drug: Drug) -> list[Transition]:
+    if drug.is_working_draft:
+        return [t for t in TRANSITIONS.values() if t.name in DRAFT_STEPS]
+    return list(TRANSITIONS.values())
+
+
 def available(user, drug: Drug) -> list[Transition]:
     """The transitions this person may make on this monograph now: its buttons."""
-    return [t for t in TRANSITIONS.values() if drug.status in t.sources and allowed_for(user, t)]
+    return [t for t in steps_of(drug) if drug.status in t.sources and allowed_for(user, t)]
+
+
+# Revisions that record a step of the workflow rather than an edit.
+DRAFT_OPENED = "Working draft opened from the published monograph"
+
+
+def editors(drug: Drug) -> set[int]:
+    """Who edited what a Reviewer would now approve: since it was last published, or
+    since its working draft was opened (workflow steps and opening are not edits)."""
+    steps = {t.done for t in TRANSITIONS.values()} | {DRAFT_OPENED, history.HISTORY_STARTS}
+    found = set()
+    for version in history.versions_of(drug.pk):
+        comment = version.revision.comment
+        if comment.startswith(TRANSITIONS["publish"].done):
+            break
+        if version.revision.user_id is not None and not comment.startswith(tuple(steps)):
+            found.add(version.revision.user_id)
+    return found
+
+
+def self_approval(drug: Drug, user) -> bool:
+    """Would ``user`` approve their own edit? Refused unless the setting allows it."""
+    if user.pk not in editors(drug):
+        return False
+    if not settings.MONOGRAPH_ALLOW_SELF_APPROVAL:
+        raise TransitionError(f"You edited “{drug}”: another Reviewer must approve it (four eyes).")
+    return True
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -96,7 +140,9 @@ def review_due_after(day: datetime.date) -> datetime.date:
     return add_months(day, settings.MONOGRAPH_REVIEW_INTERVAL_MONTHS)
 
 
-def take_step(drug: Drug, step: str, user, *, expected_edit_count: int | None = None) -> Drug:
+def take_step(
+    drug: Drug, step: str, user, *, expected_edit_count: int | None = None, note: str = ""
+) -> Drug:
     """Take workflow step ``step`` (a transition's name) on ``drug`` as ``user``,
     as one revision of its history.
 
@@ -116,12 +162,22 @@ def take_step(drug: Drug, step: str, user, *, expected_edit_count: int | None = 
                 f"“{drug}” was changed after you loaded it; nothing was done. "
                 "Reload it and look again."
             )
+        if transition not in steps_of(drug):
+            raise TransitionError(f"A working draft cannot be {transition.done.lower()}.")
         if drug.status not in transition.sources:
             sources = " or ".join(Status(s).label.lower() for s in transition.sources)
             raise TransitionError(
                 f"“{drug}” is {drug.get_status_display().lower()}: only a {sources} "
                 f"monograph can be {transition.done.lower()}."
             )
+        self_approved = transition.reviews and transition.target and self_approval(drug, user)
+        done = transition.done + (" (self-approved)" if self_approved else "")
+        if step == "reject":
+            drug.review_note = note.strip()
+        elif step == "submit":
+            drug.review_note = ""
+        if drug.is_working_draft and step == "publish":
+            return approve(drug, user, done)
         if transition.target is not None:
             drug.status = transition.target
         if transition.reviews:
@@ -135,9 +191,79 @@ def take_step(drug: Drug, step: str, user, *, expected_edit_count: int | None = 
             drug.imported_at_edit = drug.edit_count + 1  # the edit count this save gives it
         with reversion.create_revision():
             reversion.set_user(user)
-            reversion.set_comment(transition.done)
+            reversion.set_comment(done if not note else f"{done}: {note.strip()}")
             drug.save()
     return drug
+
+
+# Working drafts.
+
+# What a working draft changes of its monograph; the rest (address, status,
+# review record, import provenance) is the live monograph's own.
+DRAFTED_FIELDS = ["title", "generic_name", "brand_names", "introduction", "front_matter"]
+
+
+def open_working_draft(live: Drug, user) -> Drug:
+    """The working draft of a published monograph, made on first use as a copy of it."""
+    with transaction.atomic():
+        live = Drug.objects.select_for_update().get(pk=live.pk)
+        existing = Drug.objects.filter(draft_of=live).first()
+        if existing is not None:
+            return existing
+        if not live.edited_in_a_draft:
+            raise TransitionError(f"“{live}” is not published: edit it as it is.")
+        draft = Drug(
+            draft_of=live,
+            slug=f"{live.slug}--working-draft",
+            status=Status.DRAFT,
+            **{name: getattr(live, name) for name in DRAFTED_FIELDS},
+        )
+        draft.text_changed_at = live.text_changed_at
+        with reversion.create_revision():
+            reversion.set_user(user)
+            reversion.set_comment(DRAFT_OPENED)
+            draft.save()
+            for model, link in history.LINKS.items():
+                copies = []
+                for part in model.objects.filter(**{link: live.pk}):
+                    part.pk = None
+                    setattr(part, link, draft.pk)
+                    copies.append(part)
+                model.objects.bulk_create(copies)
+            reversion.add_to_revision(draft)
+    return draft
+
+
+def approve(draft: Drug, user, done: str) -> Drug:
+    """Make an approved working draft its monograph's live version, in the open transaction.
+
+    The live monograph keeps its id and address; it takes the draft's fields
+    and parts, is reviewed and published, and records one revision. The draft
+    is gone afterwards. Readers see the old version or the new, never half:
+    all of it commits at once, and the page cache moves on when it does.
+    """
+    live = Drug.objects.select_for_update().get(pk=draft.draft_of_id)
+    for name in DRAFTED_FIELDS:
+        setattr(live, name, getattr(draft, name))
+    today = timezone.localdate()
+    live.status = Status.PUBLISHED
+    live.reviewed_by = user
+    live.reviewed_on = today
+    live.review_due = review_due_after(today)
+    live.changed_since_review = False
+    live.text_changed_at = draft.text_changed_at or timezone.now()
+    for model, link in history.LINKS.items():
+        model.objects.filter(**{link: live.pk}).delete()
+        model.objects.filter(**{link: draft.pk}).update(**{link: live.pk})
+    # Its own history ends here: the approval's revision records what it became.
+    Revision.objects.filter(version__in=history.versions_of(draft.pk)).delete()
+    draft.delete()
+    with reversion.create_revision():
+        reversion.set_user(user)
+        reversion.set_comment(f"{done}: the working draft’s changes")
+        live.save()
+    search.reindex(live)
+    return live
 
 
 # The reviewers' queues: what the dashboard lists and the admin index counts.
@@ -145,7 +271,7 @@ def take_step(drug: Drug, step: str, user, *, expected_edit_count: int | None = 
 
 def queues(today: datetime.date | None = None, *, soon_days: int = 30) -> dict[str, Q]:
     today = today or timezone.localdate()
-    live = Q(status__in=[Status.PUBLISHED, Status.IN_REVIEW])
+    live = Q(status__in=[Status.PUBLISHED, Status.IN_REVIEW], draft_of__isnull=True)
     return {
         "overdue": live & Q(review_due__lt=today),
         "due_soon": live
@@ -184,6 +310,7 @@ def due_by_month(today: datetime.date | None = None, months: int = 12) -> list[t
     rows = (
         Drug.objects.filter(
             status__in=[Status.PUBLISHED, Status.IN_REVIEW],
+            draft_of__isnull=True,
             review_due__gte=first,
             review_due__lt=end,
         )

@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Ends staff sessions that are too old or idle, and keeps a save they interrupted.
     "portal.staff.StaffSessionMiddleware",
+    # Answers to a signed-in person are never stored by a shared cache.
+    "portal.middleware.PrivateForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages: tells an editor whose change the page cache missed when readers see it.
     "portal.cache.ChangeNoticeMiddleware",
@@ -179,6 +181,9 @@ MODELSEARCH_BACKENDS = {
 
 # How long a review holds: "review due" is this many months after "reviewed on".
 MONOGRAPH_REVIEW_INTERVAL_MONTHS = int(os.environ.get("MONOGRAPH_REVIEW_INTERVAL_MONTHS", "36"))
+# Four eyes: a Reviewer may not approve a draft they edited, unless this is on
+# (a one-person team); such an approval is recorded as self-approved.
+MONOGRAPH_ALLOW_SELF_APPROVAL = os.environ.get("MONOGRAPH_ALLOW_SELF_APPROVAL", "") == "1"
 
 # `make run` serves the public corpus's machine-written texts as a demonstration:
 # every public page then says so. Off unless asked for.

@@ -84,3 +84,35 @@ def signed_in(user):
     from django.test import Client
 
     return staff_login(Client(), user)
+
+
+def edit_published(editor_client, drug, change) -> Drug:
+    """Edit a published monograph the one way there is, through the Django test client:
+    in its working draft (``change(data)`` alters the draft form's POST data),
+    submitted, and approved by a second Reviewer. The live monograph, after."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    from .htmlforms import form_fields
+
+    assert editor_client.post(reverse("admin:monographs_drug_working_draft", args=[drug.pk]))
+    draft = Drug.objects.get(draft_of=drug)
+    url = reverse("admin:monographs_drug_change", args=[draft.pk])
+    data = form_fields(editor_client.get(url).content.decode(), "drug_form")
+    change(data)
+    data["_save"] = ["Save"]
+    response = editor_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    approver = staff_login(
+        Client(),
+        get_user_model().objects.get_or_create(
+            username="second-reviewer", defaults={"is_staff": True, "is_superuser": True}
+        )[0],
+    )
+    for client, step in ((editor_client, "submit"), (approver, "publish")):
+        edit_count = Drug.objects.get(pk=draft.pk).edit_count
+        url = reverse("admin:monographs_drug_transition", args=[draft.pk, step])
+        assert client.post(url, {"opened_at_edit": edit_count}).status_code == 302
+    assert not Drug.objects.filter(pk=draft.pk).exists(), "the draft was not approved"
+    return Drug.objects.get(pk=drug.pk)

@@ -64,6 +64,7 @@ def test_markdown_preview_uses_the_sanitising_renderer(staff_client):
 
 
 def test_admin_change_page_saves_a_drug_with_its_inlines(seed_drug, staff_client):
+    Drug.objects.filter(pk=seed_drug.pk).update(status="draft")  # a published one has a draft
     url = reverse("admin:monographs_drug_change", args=[seed_drug.pk])
     response = staff_client.get(url)
     assert response.status_code == 200

@@ -150,6 +150,7 @@ def test_the_importer_leaves_a_monograph_edited_since_its_import(db, first, tmp_
 
     call_command("import_monographs", str(SEED), verbosity=0)
     drug = Drug.objects.get(slug="isotretinoin-systemic")
+    Drug.objects.filter(pk=drug.pk).update(status=Status.DRAFT)  # edited in place, not in a draft
     first.post(url(drug), {**form_data(first.get(url(drug))), "brand_names": "Edited"})
     changed = tmp_path / "isotretinoin.md"
     changed.write_text(SEED.read_text(encoding="utf-8") + "\nNew line.\n", encoding="utf-8")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from reversion.models import Revision
 
@@ -43,6 +44,8 @@ def imported(django_db_setup, django_db_blocker):
         try:
             call_command("import_monographs", str(CORPUS), stdout=out, stderr=err)
             staff = get_user_model().objects.create_user("corpus-reader", is_staff=True)
+            # Previewing drafts takes a permission to read monographs in the admin.
+            staff.user_permissions.add(Permission.objects.get(codename="view_drug"))
             yield {"out": out.getvalue(), "err": err.getvalue(), "staff": staff}
         finally:
             # What this module committed must not leak into the tests after it.

@@ -2,14 +2,12 @@
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 
 from monographs import monograph_body
 from monographs.choices import Severity, Status
 from monographs.models import Drug, Faq, SideEffect
 
-from .factories import make_drug, make_user, staff_login
-from .test_admin import form_data
+from .factories import edit_published, make_drug, make_user, staff_login
 
 
 @pytest.fixture
@@ -46,11 +44,10 @@ def test_a_save_in_the_admin_is_on_the_next_page(drug, client):
     page(client, drug)
     editor = Client()
     staff_login(editor, make_user("pat", "Pharmacist"))
-    url = reverse("admin:monographs_drug_change", args=[drug.pk])
-    data = form_data(editor.get(url))
     index = [e.name for e in drug.side_effects.order_by("position", "id")].index("Effect 2")
-    data[f"side_effects-{index}-name"] = "Renamed effect"
-    assert editor.post(url, data).status_code == 302
+    edit_published(
+        editor, drug, lambda data: data.update({f"side_effects-{index}-name": "Renamed effect"})
+    )
     html = page(client, drug)
     assert "Renamed effect" in html and "Effect 2" not in html
 

@@ -76,8 +76,22 @@ def role_group(w):
 
 
 def edited_drug(w):
-    data = form_data(w.superuser.get(reverse("admin:monographs_drug_change", args=[w.drug.pk])))
+    data = form_data(w.superuser.get(reverse("admin:monographs_drug_change", args=[w.draft.pk])))
     return {**data, "generic_name": "Edited"}
+
+
+def edited_live_drug(w):
+    # The published monograph's page is read-only: its form has no inputs to
+    # read back, so the POST is built from the draft's fields.
+    return {"title": w.drug.title, "slug": w.drug.slug, "generic_name": "Edited live"}
+
+
+def live_drug_edited(w):
+    return Drug.objects.get(pk=w.drug.pk).generic_name == "Edited live"
+
+
+def draft_opened(w):
+    return Drug.objects.filter(draft_of=w.drug).exists()
 
 
 def new_drug(w):
@@ -110,8 +124,7 @@ def compare_url(w):
 
 
 def restore_form(w):
-    url = reverse("admin:monographs_drug_revision", args=[w.drug.pk, version_of("drug", 1)(w)])
-    return form_data(w.superuser.get(url))
+    return {"opened_at_edit": Drug.objects.get(pk=w.drug.pk).edit_count}
 
 
 def recover_url(w):
@@ -165,7 +178,8 @@ def image_stored(w):
 
 
 def drug_restored(w):
-    return Drug.objects.get(pk=w.drug.pk).generic_name == "Before the change"
+    # Published: the restored text waits in its working draft.
+    return Drug.objects.filter(draft_of=w.drug, generic_name="Before the change").exists()
 
 
 def drug_recovered(w):
@@ -219,7 +233,12 @@ ENDPOINTS = [
     get("drug change form", "admin:monographs_drug_change", drug),
     get("drug history", "admin:monographs_drug_history", drug),
     get("drug delete form", "admin:monographs_drug_delete", drug),
-    post("drug save", "admin:monographs_drug_change", drug, data=edited_drug, effect=drug_edited),
+    post("drug save", "admin:monographs_drug_change", lambda w: w.draft.pk, data=edited_drug,
+         effect=drug_edited),
+    post("published drug save", "admin:monographs_drug_change", drug, data=edited_live_drug,
+         effect=live_drug_edited),
+    post("open working draft", "admin:monographs_drug_working_draft", drug, data=lambda w: {},
+         effect=draft_opened),
     post("drug add", "admin:monographs_drug_add", data=new_drug, effect=drug_added),
     post("drug delete", "admin:monographs_drug_delete", drug, data=lambda w: {"post": "yes"},
          effect=drug_deleted),
@@ -235,11 +254,12 @@ ENDPOINTS = [
     post("drug restore", "admin:monographs_drug_revision", drug, version_of("drug", 1),
          data=restore_form, effect=drug_restored),
     get("deleted drugs", "admin:monographs_drug_recoverlist"),
-    Endpoint("drug recover", "post", recover_url,
-             lambda w: form_data(w.superuser.get(recover_url(w))), drug_recovered),
+    Endpoint("drug recover form", "get", recover_url),
+    Endpoint("drug recover", "post", recover_url, lambda w: {}, drug_recovered),
     step("submit step", "submit", "draft"),
     step("withdraw step", "withdraw", "waiting"),
     step("publish step", "publish", "waiting"),
+    step("return to author step", "reject", "waiting"),
     step("mark reviewed step", "review", "drug"),
     step("unpublish step", "unpublish", "drug"),
     step("archive step", "archive", "drug"),
@@ -278,6 +298,9 @@ MATRIX = {
     "drug history":         (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
     "drug delete form":     (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
     "drug save":            (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    # A published monograph changes only through its working draft and review.
+    "published drug save":  (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  DENIED),
+    "open working draft":   (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
     "drug add":             (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
     "drug delete":          (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
     "drug delete action":   (LOGIN,   LOGIN,  DENIED, IGNORED,  OK,      OK),
@@ -292,11 +315,13 @@ MATRIX = {
     "drug restore form":    (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
     "drug restore":         (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
     "deleted drugs":        (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
+    "drug recover form":    (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
     "drug recover":         (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
     # The review workflow: Pharmacists submit and withdraw; the rest is the Reviewers'.
     "submit step":          (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
     "withdraw step":        (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
     "publish step":         (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
+    "return to author step": (LOGIN,  LOGIN,  DENIED, DENIED,   OK,      OK),
     "mark reviewed step":   (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
     "unpublish step":       (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
     "archive step":         (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),

@@ -20,6 +20,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from monographs.choices import Status
 from monographs.models import AuditEvent, Drug
 from portal import staff
 
@@ -338,7 +339,7 @@ def test_changing_the_password_ends_the_other_sessions(pat):
 
 
 def test_a_form_sent_after_the_session_ended_is_kept_and_sent_again_after_signing_in(pat):
-    drug = make_drug("Editamine")
+    drug = make_drug("Editamine", status=Status.DRAFT)  # edited in place (not published)
     client = staff_login(Client(), pat)
     url = reverse("admin:monographs_drug_change", args=[drug.pk])
     data = {**form_data(client.get(url)), "generic_name": "Typed before the break"}

@@ -87,7 +87,12 @@ def test_an_edit_through_one_server_is_read_at_once_through_the_other(
 
     with throwaway_database(tmp_path) as database_url:
         env = production_env(
-            database_url, collected_static, REDIS_URL=redis_url, DJANGO_CACHE_KEY_PREFIX=prefix
+            database_url,
+            collected_static,
+            REDIS_URL=redis_url,
+            DJANGO_CACHE_KEY_PREFIX=prefix,
+            # One account edits and approves here (a one-person team).
+            MONOGRAPH_ALLOW_SELF_APPROVAL="1",
         )
         manage(env, "migrate", "--noinput", "--verbosity", "0")
         manage(env, "import_monographs", str(SEED), "--verbosity", "0")
@@ -115,7 +120,15 @@ def test_an_edit_through_one_server_is_read_at_once_through_the_other(
                 found = editor.get("/admin/monographs/drug/?q=isotretinoin")
                 change = re.search(r'href="(/admin/monographs/drug/\d+/change/)[^"]*"', found.text)
                 assert change, found.text[:2000]
-                form = editor.get(change[1])
+                # Published: its edits go to a working draft, live once approved.
+                live_page = editor.get(change[1])
+                opened = editor.post(
+                    f"{change[1].removesuffix('change/')}working-draft/",
+                    form_fields(live_page.text, "working-draft-form"),
+                )
+                assert opened.status == 302, opened.text[:2000]
+                draft_change = opened.headers["Location"]
+                form = editor.get(draft_change)
                 assert form.status == 200
                 data = form_fields(form.text, "drug_form")
                 body = "sections-0-body"
@@ -123,8 +136,16 @@ def test_an_edit_through_one_server_is_read_at_once_through_the_other(
                 marker = f"Reworded on server A ({uuid.uuid4().hex[:8]})."
                 data[body] = [marker]
                 data["_save"] = ["Save"]
-                saved = editor.post(change[1], data)
+                saved = editor.post(draft_change, data)
                 assert saved.status == 302, saved.text[:3000]
+                assert old_text in reader_b.get(url).text  # not live before approval
+                for step in ("submit", "publish"):
+                    page = editor.get(draft_change).text
+                    done = editor.post(
+                        f"{draft_change.removesuffix('change/')}workflow/{step}/",
+                        form_fields(page, f"workflow-{step}"),
+                    )
+                    assert done.status == 302, done.text[:2000]
 
                 after = reader_b.get(url)
                 assert after.status == 200

@@ -116,13 +116,28 @@ class AdminEntry:
         data.update({"side_effects-0-severity": "1", "side_effects-0-frequency": "6"})
         response = self.client.post(self.url, data)
         assert response.status_code == 302, response.context and response.context["errors"]
-        # Readers see it once it is published, through the review workflow's buttons.
+        # Readers see it once it is published, through the review workflow's buttons,
+        # by a second person (four eyes: the author may not approve their own edit).
         drug = Drug.objects.get(slug=slug)
-        for step in ("submit", "publish"):
+        for client, step in ((self.client, "submit"), (self.second_reviewer(), "publish")):
             url = reverse("admin:monographs_drug_transition", args=[drug.pk, step])
             loaded = Drug.objects.get(pk=drug.pk).edit_count
-            assert self.client.post(url, {"opened_at_edit": loaded}).status_code == 302
-        return Drug.objects.get(slug=slug)
+            assert client.post(url, {"opened_at_edit": loaded}).status_code == 302
+        drug = Drug.objects.get(slug=slug)
+        assert drug.is_published
+        return drug
+
+    @staticmethod
+    def second_reviewer():
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+
+        from tests.factories import staff_login
+
+        user, _ = get_user_model().objects.get_or_create(
+            username="second-reviewer", defaults={"is_staff": True, "is_superuser": True}
+        )
+        return staff_login(Client(), user)
 
 
 def dangerous_url(value: str) -> bool:

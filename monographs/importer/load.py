@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from .. import search, terms
-from ..choices import SIDE_EFFECT_FIELDS, SIDE_EFFECT_LIST_FIELDS, Status
+from ..choices import SIDE_EFFECT_FIELDS, SIDE_EFFECT_LIST_FIELDS, SectionKind, Status
 from ..models import Drug, Faq, Ingredient, Section, SideEffect
 from ..signals import announce_content_change
 from .parse import ParsedMonograph
@@ -67,6 +67,12 @@ def load(
             if drug.source_sha256 == monograph.sha256 and not drug.edited_since_import:
                 return Loaded(Outcome.UNCHANGED, drug)
             if drug.edited_since_import and not force:
+                return Loaded(Outcome.SKIPPED, drug)
+            if drug.status == Status.PUBLISHED and not _has_sections(monograph):
+                # Its text is no monograph (a refusal, a stub): readers keep the one they have.
+                monograph.warnings.append(
+                    f"“{monograph.title}” is published and this file has no sections; left as it is"
+                )
                 return Loaded(Outcome.SKIPPED, drug)
             outcome = Outcome.UPDATED
             drug.title = monograph.title
@@ -139,7 +145,8 @@ def _imported_from(
     elsewhere) or is written under this file's name (an export): a second
     file of the same title with another name is a possible duplicate instead.
     """
-    drugs = Drug.objects.select_for_update()
+    # Never a working draft: imports write the monograph itself.
+    drugs = Drug.objects.select_for_update().filter(draft_of__isnull=True)
     if source_path and (drug := drugs.filter(source_path=source_path).first()):
         return drug
     path = PurePath(source_path)
@@ -177,6 +184,11 @@ def _new_drug(monograph: ParsedMonograph, status: str) -> Drug:
         drug.duplicate_of_id = holder.duplicate_of_id or holder.pk
         drug.status = Status.DRAFT
     return drug
+
+
+def _has_sections(monograph: ParsedMonograph) -> bool:
+    """Does the file have a section of its own (a closing disclaimer alone is none)?"""
+    return any(s.kind != SectionKind.DISCLAIMER for s in monograph.sections)
 
 
 def side_effect_rows(drug: Drug, parsed) -> list[SideEffect]:

@@ -34,10 +34,42 @@
     }
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll(".markdownx").forEach(function (box) {
+  function watchUploads(root) {
+    root.querySelectorAll(".markdownx").forEach(function (box) {
+      if (box.dataset.refusalsShown) {
+        return;
+      }
+      box.dataset.refusalsShown = "yes";
       box.addEventListener("markdownx.fileUploadError", showRefusal);
       box.addEventListener("markdownx.fileUploadEnd", clearRefusal);
     });
+  }
+
+  // A row added with "Add another" is a copy of the formset's hidden empty
+  // row, which markdownx already started on (and marked so): its copy has no
+  // editor behind it. Unmark the copy and run markdownx's script once more; it
+  // starts an editor on every box not yet started, and on none twice.
+  function startEditorsIn(row) {
+    var editors = row.querySelectorAll(".markdownx .markdownx-editor");
+    if (!editors.length) {
+      return;
+    }
+    editors.forEach(function (editor) {
+      editor.removeAttribute("data-markdownx-init");
+    });
+    var loaded = document.querySelector('script[src*="markdownx/js/markdownx"]');
+    if (loaded) {
+      var again = document.createElement("script");
+      again.src = loaded.src;
+      document.body.appendChild(again);
+    }
+    watchUploads(row);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    watchUploads(document);
+  });
+  document.addEventListener("formset:added", function (event) {
+    startEditorsIn(event.target);
   });
 })();

@@ -150,3 +150,13 @@ def sign_in(context, live_server, user) -> None:
     context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
     )
+
+
+def unpublish(drug) -> None:
+    """Make a published monograph a draft, recorded in its history (edited in place then)."""
+    import reversion
+
+    drug.status = "draft"
+    with reversion.create_revision():
+        reversion.set_comment("Unpublished (back to draft)")
+        drug.save()

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from monographs.models import Drug
 
-from .conftest import csp_violations, wait_for_previews
+from .conftest import csp_violations, unpublish, wait_for_previews
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +51,8 @@ def reviewer(editorial_roles):
 def test_a_reviewer_signs_in_edits_and_saves_a_drug_under_the_csp(
     watched: Page, live_server, live_seed_drug, reviewer, screenshots_dir
 ):
+    # Edited in place: a draft (a published one is edited in its working draft).
+    unpublish(live_seed_drug)
     page = watched
     assert_csp(page.goto(live_server.url + reverse("admin:login")))  # after its redirects
     page.get_by_label("Username").fill("reviewer")

@@ -14,7 +14,7 @@ from monographs.choices import Status
 from monographs.models import Drug
 
 from ..factories import make_drug
-from .conftest import sign_in
+from .conftest import sign_in, unpublish
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +47,8 @@ def test_the_second_save_is_refused_with_who_and_what_and_keeps_the_input(
     two_pharmacists, live_server, live_seed_drug, screenshots_dir
 ):
     ana, ben = two_pharmacists
+    # Edited in place: a draft (a published one is edited in its working draft).
+    unpublish(live_seed_drug)
     url = live_server.url + reverse("admin:monographs_drug_change", args=[live_seed_drug.pk])
     ana.goto(url)
     ben.goto(url)
@@ -86,8 +88,9 @@ def test_the_second_save_is_refused_with_who_and_what_and_keeps_the_input(
 
 
 def test_history_diff_and_dashboard_render_for_a_reviewer(
-    editorial_roles, page, live_server, live_seed_drug, screenshots_dir
+    editorial_roles, page, live_server, live_seed_drug, screenshots_dir, settings
 ):
+    settings.MONOGRAPH_ALLOW_SELF_APPROVAL = True  # one Reviewer edits and publishes here
     reviewer = get_user_model().objects.create_user("rae", is_staff=True, first_name="Rae")
     reviewer.groups.add(Group.objects.get(name="Reviewer"))
     sign_in(page.context, live_server, reviewer)

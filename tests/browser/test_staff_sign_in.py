@@ -15,6 +15,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
+from monographs.choices import Status
 from monographs.models import AuditEvent, Drug
 
 from ..factories import make_drug
@@ -105,7 +106,7 @@ def test_an_edit_sent_after_the_session_ended_is_sent_again_after_signing_in(
 ):
     page = watched
     device = TOTPDevice.objects.create(user=pharmacist, name="default", confirmed=True)
-    drug = make_drug("Breakamine")
+    drug = make_drug("Breakamine", status=Status.DRAFT)  # edited in place (not published)
     page.goto(live_server.url + "/admin/")
     enter_password(page)
     first_code = authenticator_code(device.bin_key)

@@ -196,7 +196,7 @@ class Command(BaseCommand):
                     f"possible duplicate of “{original or drug.title}”: imported as a "
                     f"draft at /drugs/{drug.slug}/ for a pharmacist to merge"
                 )
-        if outcome is Outcome.SKIPPED:
+        if outcome is Outcome.SKIPPED and drug.edited_since_import:
             warnings.append(
                 f"“{monograph.title}” was edited in the portal since its last import; "
                 "left as it is (use --force to overwrite)"
