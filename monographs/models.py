@@ -683,7 +683,7 @@ class SearchEntry(models.Model):
     words of a part of the monograph, lower-cased and without punctuation, so
     that SQLite and PostgreSQL tokenise them alike. The database's full-text
     index over these columns (an FTS5 table on SQLite, a weighted ``tsvector``
-    column on PostgreSQL; migration 0009) is not a model field.
+    column on PostgreSQL; migration 0012_search_entry) is not a model field.
     """
 
     drug = models.OneToOneField(

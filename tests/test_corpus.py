@@ -115,7 +115,7 @@ def test_files_with_faqs_yield_clean_questions_and_answers(imported):
 def test_the_sample_meets_the_coverage_targets_as_the_coverage_script_measures_them(
     imported, client
 ):
-    client.force_login(imported["staff"])
+    staff_login(client, imported["staff"])
     coverage = corpus_coverage.measure(
         FILES, drug_for, lambda drug: client.get(drug.get_absolute_url()).content.decode()
     )

@@ -4,11 +4,10 @@ import socket
 
 import pytest
 from django.core.management import CommandError, call_command
-from modelsearch.models import IndexEntry
 
 from monographs.choices import Status
 from monographs.importer.parse import ParseError, parse
-from monographs.models import Drug
+from monographs.models import Drug, SearchEntry
 
 from .conftest import DATA
 from .test_import import MONOGRAPH, write
@@ -122,9 +121,9 @@ def test_every_committed_file_is_indexed_for_search(db, tmp_path, capsys):
     write(tmp_path, "9-bad.md", "---\ntitle: [\n---\n")
     with pytest.raises(CommandError):
         call_command("import_monographs", str(tmp_path), verbosity=0)
-    ids = {str(pk) for pk in Drug.objects.values_list("pk", flat=True)}
+    ids = set(Drug.objects.values_list("pk", flat=True))
     assert len(ids) == 3
-    assert set(IndexEntry.objects.values_list("object_id", flat=True)) >= ids
+    assert set(SearchEntry.objects.values_list("drug_id", flat=True)) >= ids
 
 
 def closed_port() -> int:
@@ -159,8 +158,8 @@ def test_an_import_completes_while_the_page_cache_is_unreachable(unreachable_red
     assert "readers may see old pages until the cache is reachable again" in out.getvalue()
     assert "300 seconds at most" in out.getvalue()
     assert Drug.objects.filter(status=Status.PUBLISHED).count() == 3
-    ids = {str(pk) for pk in Drug.objects.values_list("pk", flat=True)}
-    assert set(IndexEntry.objects.values_list("object_id", flat=True)) >= ids
+    ids = set(Drug.objects.values_list("pk", flat=True))
+    assert set(SearchEntry.objects.values_list("drug_id", flat=True)) >= ids
     # Reimporting reads the same files as unchanged: nothing was half-written.
     out = StringIO()
     call_command("import_monographs", str(tmp_path), stdout=out, stderr=StringIO())
