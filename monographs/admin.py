@@ -341,26 +341,45 @@ class DrugAdmin(VersionAdmin):
     def merge_view(self, request, object_id):
         duplicate = get_object_or_404(Drug, pk=numeric_id(object_id), duplicate_of__isnull=False)
         kept = duplicate.duplicate_of
-        if not (
-            self.has_change_permission(request, duplicate)
-            and self.has_change_permission(request, kept)
-        ):
+        # A published monograph takes the merged parts in its working draft,
+        # which goes live only once a reviewer approves it.
+        may_edit_kept = (
+            self.may_edit(request)
+            if kept.edited_in_a_draft
+            else self.has_change_permission(request, kept)
+        )
+        if not (self.has_change_permission(request, duplicate) and may_edit_kept):
             raise PermissionDenied
         form = MergeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                merge.merge(
+                into = (
+                    workflow.open_working_draft(kept, request.user)
+                    if kept.edited_in_a_draft
+                    else None
+                )
+                merged = merge.merge(
                     duplicate,
                     {part.name: form.cleaned_data[part.name] for part in merge.PARTS},
                     request.user,
                     expected_edit_counts=(form.cleaned_data["kept_edit_count"],
                                        form.cleaned_data["duplicate_edit_count"]),
+                    into=into,
                 )  # fmt: skip
-            except merge.MergeError as refusal:
+            except (merge.MergeError, workflow.TransitionError) as refusal:
                 messages.error(request, str(refusal))
             else:
-                messages.success(request, f"Merged “{duplicate}” into “{kept}”; it is archived.")
-                return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[kept.pk]))
+                if into is None:
+                    done = f"Merged “{duplicate}” into “{kept}”; it is archived."
+                else:
+                    done = (
+                        f"Merged “{duplicate}” into the working draft of “{kept}”; it is "
+                        "archived. Readers see the merged text once a reviewer approves the draft."
+                    )
+                messages.success(request, done)
+                return HttpResponseRedirect(
+                    reverse("admin:monographs_drug_change", args=[merged.pk])
+                )
         drugs = Drug.objects.prefetch_related("sections", "side_effects", "faqs")
         kept, duplicate = drugs.get(pk=kept.pk), drugs.get(pk=duplicate.pk)
         parts = [

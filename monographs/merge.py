@@ -56,12 +56,16 @@ def merge(
     user,
     *,
     expected_edit_counts: tuple[int, int] | None = None,
+    into: Drug | None = None,
 ) -> Drug:
-    """Merge ``duplicate`` into the monograph it duplicates; return that monograph.
+    """Merge ``duplicate`` into the monograph it duplicates (or ``into``, its working
+    draft); return the monograph that took the parts.
 
     ``choices`` maps each part's name to KEPT or DUPLICATE: where that part
     comes from. ``expected_edit_counts`` (kept, duplicate) refuses a merge of
-    monographs changed since the page that chose was loaded.
+    monographs changed since the page that chose was loaded. ``into`` is the
+    kept monograph's working draft when it is published: readers keep its
+    approved text until a reviewer approves the merged draft.
     """
     with transaction.atomic():
         duplicate = Drug.objects.select_for_update().get(pk=duplicate.pk)
@@ -81,6 +85,9 @@ def merge(
         if duplicate.status == Status.PUBLISHED and not user.has_perm("monographs.publish_drug"):
             raise MergeError(f"“{duplicate}” is published: only a reviewer may archive it.")
         taken = [part for part in PARTS if choices.get(part.name) == DUPLICATE]
+        target = kept if into is None else Drug.objects.select_for_update().get(pk=into.pk)
+        if target.draft_of_id not in (None, kept.pk):
+            raise MergeError(f"“{target}” is not the working draft of “{kept}”.")
         with reversion.create_revision():
             reversion.set_user(user)
             names = ", ".join(part.label.lower() for part in taken) or "nothing"
@@ -89,16 +96,16 @@ def merge(
                 f"{names} from it; it is archived"
             )
             for part in taken:
-                _take(part, duplicate, kept)
-            kept.mark_text_edited()
-            kept.save()
+                _take(part, duplicate, target)
+            target.mark_text_edited()
+            target.save()
             duplicate.status = Status.ARCHIVED
             duplicate.save()
-            reversion.add_to_revision(kept)
+            reversion.add_to_revision(target)
             reversion.add_to_revision(duplicate)
-        search.reindex(kept)
+        search.reindex(target)
         search.reindex(duplicate)
-    return kept
+    return target
 
 
 def _take(part: Part, source: Drug, target: Drug) -> None:

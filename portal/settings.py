@@ -144,7 +144,10 @@ TEMPLATES = [
         "BACKEND": "portal.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "portal.jinja2.environment"},
+        "OPTIONS": {
+            "environment": "portal.jinja2.environment",
+            "context_processors": ["portal.context_processors.demo_banner"],
+        },
     },
 ]
 

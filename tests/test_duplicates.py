@@ -136,16 +136,22 @@ def test_a_merge_takes_each_part_from_either_and_archives_the_duplicate(db, phar
     kept_usage = kept.sections.get(kind="usage").body
     copy_effects = [(e.name, e.detail, e.severity) for e in copy.side_effects.all()]
     copy_faqs = [(f.question, f.answer) for f in copy.faqs.all()]
+    live_effects = [(e.name, e.detail, e.severity) for e in kept.side_effects.all()]
     response = merge_post(
         signed_in(pharmacist), copy, side_effects=merge.DUPLICATE, faqs=merge.DUPLICATE
     )
     assert response.status_code == 302
     kept, copy = Drug.objects.get(pk=kept.pk), Drug.objects.get(pk=copy.pk)
     assert copy.status == Status.ARCHIVED
+    # The published monograph takes the parts in its working draft; readers keep
+    # the approved text until a reviewer approves it.
     assert kept.status == Status.PUBLISHED and kept.slug == "clonazepam"
-    assert kept.sections.get(kind="usage").body == kept_usage
-    assert [(e.name, e.detail, e.severity) for e in kept.side_effects.all()] == copy_effects
-    assert [(f.question, f.answer) for f in kept.faqs.all()] == copy_faqs
+    assert [(e.name, e.detail, e.severity) for e in kept.side_effects.all()] == live_effects
+    draft = Drug.objects.get(draft_of=kept)
+    assert response["Location"] == reverse("admin:monographs_drug_change", args=[draft.pk])
+    assert draft.sections.get(kind="usage").body == kept_usage
+    assert [(e.name, e.detail, e.severity) for e in draft.side_effects.all()] == copy_effects
+    assert [(f.question, f.answer) for f in draft.faqs.all()] == copy_faqs
     # The duplicate's own parts stay with it, archived, for the record.
     assert copy.side_effects.count() == len(copy_effects)
     assert merge.possible_duplicates().filter(pk=copy.pk).exists() is False
@@ -156,12 +162,13 @@ def test_a_merge_is_one_revision_holding_both_monographs(db, pharmacist):
     imported()
     kept, copy = drug_from("c/clonazepam.md"), drug_from("c/clonazepam-.md")
     merge_post(signed_in(pharmacist), copy, introduction=merge.DUPLICATE)
-    revision = Version.objects.get_for_object(kept).first().revision
+    draft = Drug.objects.get(draft_of=kept)  # the published monograph's working draft
+    revision = Version.objects.get_for_object(draft).first().revision
     assert revision.user == pharmacist
     assert "Merged" in revision.get_comment()
     held = {(v.content_type.model, v.object_id) for v in revision.version_set.all()}
-    assert {("drug", str(kept.pk)), ("drug", str(copy.pk))} <= held
-    assert ("faq", str(Drug.objects.get(pk=kept.pk).faqs.first().pk)) in held
+    assert {("drug", str(draft.pk)), ("drug", str(copy.pk))} <= held
+    assert ("faq", str(draft.faqs.first().pk)) in held
     assert Version.objects.get_for_object(copy).first().revision == revision
 
 

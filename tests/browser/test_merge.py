@@ -58,18 +58,21 @@ def test_a_pharmacist_merges_a_duplicate_taking_parts_from_either(
     page.get_by_role("button", name="Merge and archive the duplicate").click()
 
     expect(page.locator(".messagelist")).to_contain_text(
-        "Merged “Clonazepam .” into “Clonazepam”; it is archived."
+        "Merged “Clonazepam .” into the working draft of “Clonazepam”; it is archived."
     )
-    assert page.url.endswith(reverse("admin:monographs_drug_change", args=[kept.pk]))
     kept, copy = Drug.objects.get(pk=kept.pk), Drug.objects.get(pk=copy.pk)
+    draft = Drug.objects.get(draft_of=kept)
+    assert page.url.endswith(reverse("admin:monographs_drug_change", args=[draft.pk]))
     assert copy.status == Status.ARCHIVED
-    assert "respiratory depression" in [e.detail for e in kept.side_effects.all()]
-    assert [f.question for f in kept.faqs.all()] == ["How long does clonazepam take to work?"]
-    assert "to prevent seizures" in kept.sections.get(kind="usage").body
+    assert "respiratory depression" in [e.detail for e in draft.side_effects.all()]
+    assert [f.question for f in draft.faqs.all()] == ["How long does clonazepam take to work?"]
+    assert "to prevent seizures" in draft.sections.get(kind="usage").body
 
-    # The public page shows the merged monograph; the archived duplicate is gone.
+    # Readers keep the approved monograph until a reviewer approves the merged
+    # draft; the archived duplicate is gone.
     reader = browser.new_page()
     reader.goto(live_server.url + kept.get_absolute_url())
-    expect(reader.locator("#side-effects-list")).to_contain_text("respiratory depression")
+    expect(reader.locator("#side-effects-list")).to_contain_text("thoughts of self-harm")
+    expect(reader.locator("#side-effects-list")).not_to_contain_text("respiratory depression")
     assert reader.goto(live_server.url + copy.get_absolute_url()).status == 404
     context.close()
