@@ -11,7 +11,7 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from fhir.resources import __fhir_version__
 from fhir.resources.bundle import Bundle
 from fhir.resources.clinicalusedefinition import ClinicalUseDefinition
@@ -81,8 +81,7 @@ def test_the_models_are_those_of_r5():
 def corpus(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         try:
-            with pytest.raises(CommandError, match="1 of 300 files failed"):
-                call_command("import_monographs", str(DATA / "corpus"), verbosity=0)
+            call_command("import_monographs", str(DATA / "corpus"), verbosity=0)
             yield
         finally:
             Drug.objects.all().delete()

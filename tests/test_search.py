@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.urls import reverse
 
 from monographs import search, spelling
@@ -49,9 +49,7 @@ def drug(title, *, effects=(), uses="", text="", brands="", ingredients=(), stat
 
 
 def test_the_query_set_reaches_its_figures_on_the_sample_and_scale_data(db, capsys):
-    # One sample file is a deliberate failure; the others are imported.
-    with pytest.raises(CommandError, match="1 of 300 files failed"):
-        call_command("import_monographs", str(SAMPLE), verbosity=0)
+    call_command("import_monographs", str(SAMPLE), verbosity=0)
     call_command("generate_scale_data", drugs=12, seed=1, verbosity=0)
     published = Drug.objects.published().only("slug")
 
