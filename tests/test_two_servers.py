@@ -62,15 +62,15 @@ def sign_in(browser, username, password):
     login_url = "/account/login/?next=/admin/"
     login = browser.get(login_url)
     assert login.status == 200
-    data = form_fields(login.text)
+    data = form_fields(login.text, "sign-in")
     data.update({"auth-username": [username], "auth-password": [password]})
     answer = browser.post(login_url, data)
     assert answer.status == 302, answer.text[:2000]
     setup_url = "/account/two-factor/setup/"
     welcome = browser.get(setup_url)
-    generator = browser.post(setup_url, form_fields(welcome.text))
+    generator = browser.post(setup_url, form_fields(welcome.text, "enrol"))
     secret = b32decode(re.search(r'<code class="secret">([A-Z2-7]+)</code>', generator.text)[1])
-    data = form_fields(generator.text)
+    data = form_fields(generator.text, "enrol")
     data["generator-token"] = [f"{totp(secret):06d}"]
     enrolled = browser.post(setup_url, data)
     assert enrolled.status == 302, enrolled.text[:2000]
