@@ -15,8 +15,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from monographs.models import Drug
 from portal import cache
-from tests.factories import make_drug
+from tests.factories import make_drug, staff_login
 from tests.htmlforms import form_fields
 from tests.redis_helpers import redis_url_for_tests, remove_keys, skip_unless_redis
 
@@ -128,16 +129,30 @@ def test_an_edit_saved_while_the_cache_is_unreachable_is_saved_and_the_editor_to
     assert reader.get("/drugs/outamine/").status_code == 200
     assert reader.get("/drugs/outamine/")["X-Page-Cache"] == "hit"
 
+    # A published monograph is edited in its working draft; the change reaches
+    # readers when a second Reviewer approves it, while the cache is unreachable.
     editor = get_user_model().objects.create_superuser("editor", password="unused")
-    client.force_login(editor)
-    url = reverse("admin:monographs_drug_change", args=[drug.pk])
+    staff_login(client, editor)
+    client.post(reverse("admin:monographs_drug_working_draft", args=[drug.pk]))
+    draft = Drug.objects.get(draft_of=drug)
+    url = reverse("admin:monographs_drug_change", args=[draft.pk])
     data = form_fields(client.get(url).content.decode(), "drug_form")
     data["generic_name"] = ["Outaminum"]
     data["_save"] = ["Save"]
+    assert client.post(url, data).status_code == 302
+
+    def step(who, name):
+        edit_count = Drug.objects.get(pk=draft.pk).edit_count
+        transition = reverse("admin:monographs_drug_transition", args=[draft.pk, name])
+        return who.post(transition, {"opened_at_edit": edit_count}, follow=True)
+
+    step(client, "submit")
+    approver = type(client)()
+    staff_login(approver, get_user_model().objects.create_superuser("approver", password="x"))
     use_store(
         settings, redis_store(f"redis://127.0.0.1:{closed_port()}/0", shared_redis["KEY_PREFIX"])
     )
-    saved = client.post(url, data, follow=True)
+    saved = step(approver, "publish")
     assert saved.status_code == 200
     text = saved.content.decode()
     assert "Your change is saved. The page cache could not be reached" in text
