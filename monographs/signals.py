@@ -18,6 +18,11 @@ from django.dispatch import Signal
 # announcements for one transaction.
 content_changed = Signal()
 
+# Sent by a listener that could not act on an announcement (a page cache that
+# does not answer), with ``reason``. Whoever made the change can then tell its
+# user that readers may see old pages for a while.
+change_not_delivered = Signal()
+
 
 def announce_content_change(using: str = DEFAULT_DB_ALIAS, drug_ids=None) -> None:
     """Say that what the public pages show changed, in ``using``'s current transaction.

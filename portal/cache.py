@@ -60,7 +60,7 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import cc_delim_re
 from django.utils.http import parse_etags
 
-from monographs.signals import content_changed
+from monographs.signals import change_not_delivered, content_changed
 
 logger = logging.getLogger(__name__)
 
@@ -247,10 +247,11 @@ def announce(drug_ids) -> None:
     """Retire pages now; if the cache cannot be told, owe it and say so."""
     try:
         retire(drug_ids)
-    except CacheUnavailable:
+    except CacheUnavailable as error:
         owed.set()
         _change_not_announced.set(True)
         logger.error("A change could not reach the page cache; it is announced when it answers")
+        change_not_delivered.send(sender=announce, reason=str(error))
 
 
 def settle_owed() -> None:

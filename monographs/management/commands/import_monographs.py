@@ -14,6 +14,7 @@ from monographs.choices import Status
 from monographs.importer.load import Outcome, load
 from monographs.importer.parse import MAX_FILE_BYTES, ParseError, parse_bytes
 from monographs.models import Drug
+from monographs.signals import change_not_delivered
 
 INDEX_BATCH = 500
 
@@ -116,6 +117,8 @@ class Command(BaseCommand):
             files, unit="file", desc="Importing", disable=not sys.stderr.isatty(), file=sys.stderr
         )
         self.progress = progress
+        # A page cache that missed a change says so; the summary passes it on.
+        change_not_delivered.connect(self.note_undelivered, dispatch_uid=id(self))
         try:
             for path, folder in progress:
                 self.import_file(path, folder, claimed, dry_run, force, status, verbosity)
@@ -126,6 +129,7 @@ class Command(BaseCommand):
             self.index_written()
             if self.counts["created"] + self.counts["updated"] and not dry_run:
                 search.update_statistics()
+            change_not_delivered.disconnect(dispatch_uid=id(self))
 
         summary = ", ".join(f"{self.counts[key]} {key}" for key in SUMMARY)
         prefix = "Dry run, nothing written: " if dry_run else ""
@@ -139,6 +143,9 @@ class Command(BaseCommand):
             )
         if self.counts["failed"]:
             raise CommandError(f"{self.counts['failed']} of {len(files)} files failed to import")
+
+    def note_undelivered(self, sender, reason, **kwargs) -> None:
+        self.cache_errors.append(reason)
 
     def say(self, path: Path, kind: str, message: str, line: int | None = None) -> None:
         self.progress.clear()
