@@ -1,0 +1,220 @@
+"""The review side of the drug admin: workflow steps, the dashboard, merging duplicates."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from .. import merge, search, workflow
+from ..models import Drug
+from .forms import MergeForm
+from .ids import numeric_id, posted_int
+
+
+class ReviewMixin:
+    """Workflow buttons on the change page, actions on the list, and the dashboard."""
+
+    def working_draft_view(self, request, object_id):
+        """Open (making it on first use) the working draft of a published monograph."""
+        live = get_object_or_404(Drug, pk=numeric_id(object_id))
+        if not self.may_edit(request):
+            raise PermissionDenied
+        try:
+            draft = workflow.open_working_draft(live, request.user)
+        except workflow.TransitionError as refusal:
+            messages.error(request, str(refusal))
+            return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[live.pk]))
+        search.reindex(draft)
+        return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[draft.pk]))
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm(workflow.PUBLISH)
+
+    def has_review_permission(self, request) -> bool:
+        return request.user.has_perm(workflow.REVIEW)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        for name, transition in workflow.TRANSITIONS.items():
+            if not workflow.allowed_for(request.user, transition):
+                actions.pop(name, None)
+        return actions
+
+    def get_action(self, action):
+        transition = workflow.TRANSITIONS.get(action)
+        if transition is None:
+            return super().get_action(action)
+
+        def run(modeladmin, request, queryset):
+            self.apply_to_many(request, queryset, transition)
+
+        return run, action, transition.label
+
+    def apply_to_many(self, request, queryset, transition) -> None:
+        done, refused = [], []
+        for drug in queryset:
+            try:
+                workflow.take_step(drug, transition.name, request.user)
+                done.append(str(drug))
+            except workflow.TransitionError as refusal:
+                refused.append(str(refusal))
+        if done:
+            messages.success(request, f"{transition.done}: {', '.join(done)}.")
+        for refusal in refused:
+            messages.error(request, refusal)
+
+    def transition_view(self, request, object_id, name):
+        drug = get_object_or_404(Drug, pk=numeric_id(object_id))
+        if not self.may_edit(request):
+            raise PermissionDenied
+        transition = workflow.TRANSITIONS.get(name)
+        if transition is None:
+            raise Http404("No such workflow step.")
+        if not workflow.allowed_for(request.user, transition):
+            raise PermissionDenied
+        loaded = posted_int(request, "opened_at_edit")
+        try:
+            done = workflow.take_step(
+                drug, name, request.user, expected_edit_count=loaded,
+                note=request.POST.get("note", "")[:2000],
+            )  # fmt: skip
+        except workflow.TransitionError as refusal:
+            messages.error(request, str(refusal))
+            return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+        if done.pk != drug.pk:  # an approved working draft: now its live monograph
+            messages.success(
+                request, f"{transition.done}: “{done}” is live with its draft’s changes."
+            )
+        else:
+            messages.success(request, f"{transition.done}: “{drug}”.")
+        return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[done.pk]))
+
+    # The reviewers' dashboard.
+
+    def review_view(self, request):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        counts = workflow.queue_counts(today)
+        queues = [
+            {
+                "name": name,
+                "label": workflow.QUEUE_LABELS[name],
+                "count": counts[name],
+                "drugs": Drug.objects.filter(condition)
+                .select_related("reviewed_by", "duplicate_of")
+                .order_by("review_due", "title")[:25],
+            }
+            for name, condition in workflow.queues(today).items()
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Review dashboard",
+            "opts": self.model._meta,
+            "queues": queues,
+            "chart": due_chart(workflow.due_by_month(today)),
+            "interval_months": settings.MONOGRAPH_REVIEW_INTERVAL_MONTHS,
+        }
+        return TemplateResponse(request, "admin/monographs/drug/review.html", context)
+
+    # Possible duplicates from an import: compare the two and merge them.
+
+    def merge_view(self, request, object_id):
+        duplicate = get_object_or_404(Drug, pk=numeric_id(object_id), duplicate_of__isnull=False)
+        kept = duplicate.duplicate_of
+        # A published monograph takes the merged parts in its working draft,
+        # which goes live only once a reviewer approves it.
+        may_edit_kept = (
+            self.may_edit(request)
+            if kept.edited_in_a_draft
+            else self.has_change_permission(request, kept)
+        )
+        if not (self.has_change_permission(request, duplicate) and may_edit_kept):
+            raise PermissionDenied
+        form = MergeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                into = (
+                    workflow.open_working_draft(kept, request.user)
+                    if kept.edited_in_a_draft
+                    else None
+                )
+                merged = merge.merge(
+                    duplicate,
+                    {part.name: form.cleaned_data[part.name] for part in merge.PARTS},
+                    request.user,
+                    expected_edit_counts=(form.cleaned_data["kept_edit_count"],
+                                       form.cleaned_data["duplicate_edit_count"]),
+                    into=into,
+                )  # fmt: skip
+            except (merge.MergeError, workflow.TransitionError) as refusal:
+                messages.error(request, str(refusal))
+            else:
+                if into is None:
+                    done = f"Merged “{duplicate}” into “{kept}”; it is archived."
+                else:
+                    done = (
+                        f"Merged “{duplicate}” into the working draft of “{kept}”; it is "
+                        "archived. Readers see the merged text once a reviewer approves the draft."
+                    )
+                messages.success(request, done)
+                return HttpResponseRedirect(
+                    reverse("admin:monographs_drug_change", args=[merged.pk])
+                )
+        drugs = Drug.objects.prefetch_related("sections", "side_effects", "faqs")
+        kept, duplicate = drugs.get(pk=kept.pk), drugs.get(pk=duplicate.pk)
+        parts = [
+            {
+                "part": part,
+                "field": form[part.name],
+                "kept": _part_content(kept, part),
+                "duplicate": _part_content(duplicate, part),
+            }
+            for part in merge.PARTS
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Merge “{duplicate}” into “{kept}”",
+            "opts": self.model._meta,
+            "kept": kept,
+            "duplicate": duplicate,
+            "parts": parts,
+            "form": form,
+            "edit_counts": (kept.edit_count, duplicate.edit_count),
+        }
+        return TemplateResponse(request, "admin/monographs/drug/merge.html", context)
+
+
+def _part_content(drug: Drug, part) -> dict:
+    """What one side of the merge page shows of a part."""
+    if part.model is None:
+        return {"generic_name": drug.generic_name, "introduction_html": drug.introduction_html}
+    return {"items": list(getattr(drug, part.name).all())}
+
+
+def due_chart(months, *, width=640, height=200) -> dict:
+    """Bars for a server-drawn SVG: reviews falling due in each month."""
+    top = max((n for _, n in months), default=0) or 1
+    left, bottom, gap = 32, 28, 6
+    slot = (width - left) / max(len(months), 1)
+    bars = []
+    for i, (month, n) in enumerate(months):
+        bar_height = round((height - bottom - 16) * n / top)
+        x = round(left + i * slot + gap / 2, 1)
+        bars.append(
+            {
+                "x": x,
+                "y": height - bottom - bar_height,
+                "width": round(slot - gap, 1),
+                "height": bar_height,
+                "label_x": round(x + (slot - gap) / 2, 1),
+                "month": month,
+                "count": n,
+            }
+        )
+    return {"width": width, "height": height, "bars": bars, "top": top,
+            "baseline": height - bottom, "left": left}  # fmt: skip
