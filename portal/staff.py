@@ -14,6 +14,7 @@ import time
 from functools import wraps
 
 from axes.signals import user_locked_out
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -190,8 +191,35 @@ def _locked_out(sender, request, username, ip_address, **kwargs):
     record(Action.LOCKED_OUT, request=request, username=username or "")
 
 
+# The code fields, in the words of the page above them: a text field a phone
+# opens with its number pad and fills from the app, not a number spinner.
+CODE_FIELDS = {"token": "6-digit code", "otp_token": "6-digit code"}
+
+
+def worded_code_fields(form):
+    for name, label in CODE_FIELDS.items():
+        field = form.fields.get(name)
+        if field is None or form.prefix == "backup":
+            continue
+        field.label = label
+        field.widget = forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "pattern": "[0-9]*",
+                "maxlength": 6,
+                "size": 8,
+            }
+        )
+    return form
+
+
 class StaffLoginView(LoginView):
     """django-two-factor-auth's sign-in (password, then a code), saying why a session ended."""
+
+    def get_form(self, step=None, **kwargs):
+        return worded_code_fields(super().get_form(step, **kwargs))
 
     def get_context_data(self, form, **kwargs):
         return super().get_context_data(
@@ -204,6 +232,9 @@ class StaffLoginView(LoginView):
 
 class StaffSetupView(SetupView):
     """django-two-factor-auth's enrolment, recorded in the audit log."""
+
+    def get_form(self, step=None, **kwargs):
+        return worded_code_fields(super().get_form(step, **kwargs))
 
     def done(self, form_list, **kwargs):
         response = super().done(form_list, **kwargs)

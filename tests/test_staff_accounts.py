@@ -115,6 +115,32 @@ def test_the_enrolment_page_shows_a_qr_code_the_policy_allows(client, pat):
     assert b"<svg" in image.content and b"<script" not in image.content
 
 
+def code_input(html: str, name: str) -> str:
+    return re.search(rf'<input[^>]*name="{name}"[^>]*>', html)[0]
+
+
+def test_the_code_fields_ask_for_a_6_digit_code_in_words_a_person_uses(client, pat):
+    password_step(client)
+    html = client.post(SETUP, {SETUP_STEP: "welcome"}).content.decode()
+    field = code_input(html, "generator-token")
+    assert "6-digit code" in html and ">Token" not in html
+    # A text field a phone opens with its number pad and fills from an SMS or app:
+    # not a number spinner that drops a code's leading zero from view.
+    assert 'type="text"' in field and 'inputmode="numeric"' in field
+    assert 'autocomplete="one-time-code"' in field
+    # A code with a leading zero is still accepted.
+    secret = b32decode(re.search(r'<code class="secret">([A-Z2-7]+)</code>', html)[1])
+    typed = code(secret)
+    response = client.post(SETUP, {SETUP_STEP: "generator", "generator-token": typed})
+    assert response.status_code == 302
+    client.logout()
+    other = Client()
+    html = password_step(other).content.decode()
+    field = code_input(html, "token-otp_token")
+    assert "6-digit code" in html and ">Token" not in html
+    assert 'inputmode="numeric"' in field and 'autocomplete="one-time-code"' in field
+
+
 def test_a_wrong_or_old_code_is_refused(client, pat):
     device = TOTPDevice.objects.create(user=pat, name="default", confirmed=True)
     password_step(client)
