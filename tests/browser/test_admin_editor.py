@@ -60,7 +60,7 @@ def test_a_reviewer_signs_in_edits_and_saves_a_drug_under_the_csp(
     page.get_by_role("button", name="Continue").click()
     # The code an authenticator app with the device's secret shows now.
     device = TOTPDevice.objects.get(user=reviewer)
-    page.get_by_label("Token").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_label("6-digit code").fill(f"{totp(device.bin_key):06d}")
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#site-name")).to_have_text("Drug monograph portal")
 

@@ -74,7 +74,7 @@ def test_a_pharmacist_enrols_an_app_and_signs_in_with_its_code(
     secret = b32decode(page.locator("code.secret").inner_text())
     page.screenshot(path=screenshots_dir / "staff-enrol.png", full_page=True)
     first_code = authenticator_code(secret)
-    page.get_by_label("Token").fill(first_code)
+    page.get_by_label("6-digit code").fill(first_code)
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Authenticator app set up")
 
@@ -88,9 +88,9 @@ def test_a_pharmacist_enrols_an_app_and_signs_in_with_its_code(
     page.get_by_role("button", name="Log out").click()
     page.goto(live_server.url + "/admin/")
     enter_password(page)
-    expect(page.get_by_label("Token")).to_be_visible()
+    expect(page.get_by_label("6-digit code")).to_be_visible()
     page.screenshot(path=screenshots_dir / "staff-sign-in-code.png", full_page=True)
-    page.get_by_label("Token").fill(next_code(secret, first_code))
+    page.get_by_label("6-digit code").fill(next_code(secret, first_code))
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#site-name")).to_contain_text("Drug monograph portal")
     expect(page.get_by_role("link", name="Drugs")).to_be_visible()
@@ -110,7 +110,7 @@ def test_an_edit_sent_after_the_session_ended_is_sent_again_after_signing_in(
     page.goto(live_server.url + "/admin/")
     enter_password(page)
     first_code = authenticator_code(device.bin_key)
-    page.get_by_label("Token").fill(first_code)
+    page.get_by_label("6-digit code").fill(first_code)
     page.get_by_role("button", name="Sign in").click()
     page.goto(live_server.url + reverse("admin:monographs_drug_change", args=[drug.pk]))
     page.get_by_label("Generic name").fill("Typed before lunch")
@@ -127,7 +127,7 @@ def test_an_edit_sent_after_the_session_ended_is_sent_again_after_signing_in(
     assert Drug.objects.get(pk=drug.pk).generic_name != "Typed before lunch"
 
     enter_password(page)
-    page.get_by_label("Token").fill(next_code(device.bin_key, first_code))
+    page.get_by_label("6-digit code").fill(next_code(device.bin_key, first_code))
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Send my changes")).to_be_visible()
     page.screenshot(path=screenshots_dir / "staff-resume.png", full_page=True)
