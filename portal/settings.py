@@ -133,6 +133,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.demo_banner",
+                "portal.context_processors.chrome",
             ],
             # {% link "name" %}: {% url %} for pages without arguments, reversed once.
             "builtins": ["monographs.templatetags.links"],
@@ -142,11 +143,15 @@ TEMPLATES = [
         # The reader pages that list many things (portal/jinja2.py): views name it.
         "NAME": "jinja2",
         "BACKEND": "portal.jinja2.Jinja2",
-        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        # Its own templates, then templates/base.html, the frame both engines share.
+        "DIRS": [BASE_DIR / "templates" / "jinja2", BASE_DIR / "templates"],
         "APP_DIRS": False,
         "OPTIONS": {
             "environment": "portal.jinja2.environment",
-            "context_processors": ["portal.context_processors.demo_banner"],
+            "context_processors": [
+                "portal.context_processors.demo_banner",
+                "portal.context_processors.chrome",
+            ],
         },
     },
 ]
