@@ -29,6 +29,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.scale_data import scale_database  # noqa: E402
+
 STATIC_ROOT = ROOT / "artifacts" / "bench" / "static"
 
 
@@ -43,18 +47,6 @@ def pages(facts: dict) -> dict:
         "home": "/",
         "sitemap": "/sitemap-drugs.xml",
     }
-
-
-def build(path: Path, drugs: int) -> None:
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}"}
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
-    subprocess.run(
-        [*manage, "generate_scale_data", "--drugs", str(drugs), "-v0"], env=env, check=True
-    )
 
 
 def child(args) -> None:
@@ -133,8 +125,7 @@ def main() -> None:
     for size in sizes:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
         if size != "postgresql":
-            path = ROOT / "artifacts" / "bench" / f"pages-{size}.sqlite3"
-            build(path, size)
+            path = scale_database(size)
             env["DATABASE_URL"] = f"sqlite:///{path}"
         command = [sys.executable, __file__, "--child", "--runs", str(args.runs)]
         if args.profile:

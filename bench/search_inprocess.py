@@ -28,24 +28,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.scale_data import scale_database  # noqa: E402
+
 REQUESTS = {
     "search (common word)": ("/drugs/", {"q": "nausea"}),
     "misspelt search": ("/drugs/", {"q": "nausae"}),
     "suggestions": ("/search/suggest/", {"q": "synth"}),
     "misspelt suggestions": ("/search/suggest/", {"q": "synthetc"}),
 }
-
-
-def build(path: Path, drugs: int) -> None:
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}"}
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
-    subprocess.run(
-        [*manage, "generate_scale_data", "--drugs", str(drugs), "-v0"], env=env, check=True
-    )
 
 
 def measure(runs: int) -> dict:
@@ -105,8 +97,7 @@ def main() -> None:
         return
     urls = {"SQLite": []}
     for size in args.sizes:
-        path = ROOT / "artifacts" / "bench" / f"search-{size}.sqlite3"
-        build(path, size)
+        path = scale_database(size)
         urls["SQLite"].append(f"sqlite:///{path}")
     postgres = args.postgres
     if not postgres and os.environ.get("DATABASE_URL", "").startswith("postgres"):
