@@ -168,9 +168,16 @@ class SideEffectLookupFilter(django_filters.FilterSet):
         return self.form.cleaned_data.get("q", "") if self.is_valid() else ""
 
     @cached_property
+    def index_state(self):
+        """The search index's state, asked once for the steps of one lookup."""
+        from .spelling import IndexState
+
+        return IndexState(self.queryset.db)
+
+    @cached_property
     def found(self):
         """The terms the query finds: itself or its correction, then longer terms holding it."""
-        return search.side_effect_terms(self.query)
+        return search.side_effect_terms(self.query, state=self.index_state)
 
     @property
     def term(self) -> str:
@@ -181,4 +188,9 @@ class SideEffectLookupFilter(django_filters.FilterSet):
         ``(listings, count)``, for the lookup's page and the API alike; the best
         matching term first, then the most severe."""
         every = self.filter_queryset(SideEffect.objects.filter(term__in=self.found.terms))
-        return every.listings().best_match_first(self.found.terms), every.count_in_published()
+        matches = every.listings().best_match_first(self.found.terms)
+        # Sorting every listing of a common term costs in proportion to them:
+        # each page's keys and the count are kept while the index is unchanged.
+        state = self.index_state
+        count = search.kept_count(every, type(every).count_in_published, state)
+        return search.KeptSlices(matches, count, state), count

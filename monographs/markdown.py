@@ -6,6 +6,7 @@ HTML turned off, and nh3 then cleans whatever came out against an explicit
 allowlist, so a parser quirk can never let markup through on its own.
 """
 
+import functools
 import re
 
 import nh3
@@ -70,11 +71,13 @@ def render(text: str) -> str:
     return sanitise(_parser.render(text))
 
 
+@functools.lru_cache(maxsize=8192)
 def render_inline(text: str) -> str:
     """Render one line of Markdown (a side effect's name, a list's wording) without a paragraph.
 
     The same inline markup as in sections: emphasis and the bare inline tags
     (``<i>Clostridium difficile</i>-associated diarrhea``); any other HTML is text.
+    Kept for the most recent names: pages list the same side effects again and again.
     """
     if not text:
         return ""

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connection, connections
 from django.db.models.expressions import RawSQL
@@ -354,24 +355,31 @@ class RankedKeys:
         self._kept: OrderedDict = OrderedDict()
 
     def rows(self, using: str, sql: str, params, state=None) -> list:
+        def fetch():
+            with connections[using].cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+
+        return self.value(using, (sql, tuple(params)), fetch, state)
+
+    def value(self, using: str, key, compute, state=None):
+        """``compute()``'s answer, kept under ``key`` while the index is unchanged."""
         from .spelling import IndexState
 
         state = (state or IndexState(using)).value
-        key = (using, sql, tuple(params))
+        key = (using, key)
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None and kept[0] == state:
                 self._kept.move_to_end(key)
                 return kept[1]
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        answer = compute()
         with self._lock:
-            self._kept[key] = (state, rows)
+            self._kept[key] = (state, answer)
             self._kept.move_to_end(key)
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
-        return rows
+        return answer
 
     def clear(self) -> None:
         with self._lock:
@@ -384,6 +392,51 @@ ranked_keys = RankedKeys()
 def forget() -> None:
     """Drop the kept ranked keys (tests that rebuild the database between them)."""
     ranked_keys.clear()
+
+
+def _statement(queryset) -> tuple:
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # e.g. ``term__in=[]``: nothing, whatever else it asks
+        return ("nothing",)
+    return sql, tuple(params)
+
+
+class KeptSlices(Sequence):
+    """An ordered queryset read a slice at a time, each slice's keys kept (:data:`ranked_keys`).
+
+    For an order the database must sort every match to answer (the lookup's
+    listings of a side effect most medicines list): the keys of a slice are
+    sorted once while the index is unchanged, and the rows read by key, in the
+    queryset, so a row that has left it since is not shown.
+    """
+
+    def __init__(self, queryset, count: int, state=None):
+        self.queryset = queryset
+        self._count = count
+        self.state = state  # spelling.IndexState: the index's state, asked once
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            found = self[index : index + 1]
+            if not found:
+                raise IndexError(index)
+            return found[0]
+        keys = self.queryset.values_list("pk", flat=True)[index]
+        key = ("slice", *_statement(keys))
+        ids = ranked_keys.value(self.queryset.db, key, lambda: list(keys), self.state)
+        rows = self.queryset.order_by().in_bulk(ids)
+        return [rows[pk] for pk in ids if pk in rows]
+
+
+def kept_count(queryset, count=None, state=None) -> int:
+    """``count(queryset)`` (or its ``.count()``), kept while the index is unchanged."""
+    compute = (lambda: count(queryset)) if count else queryset.count
+    key = ("count", *_statement(queryset.values("pk")))
+    return ranked_keys.value(queryset.db, key, compute, state)
 
 
 class Ranked(Sequence):
@@ -608,7 +661,9 @@ class TermMatch:
     corrected: bool = False
 
 
-def side_effect_terms(text: str, *, using: str = "default", limit: int = 12) -> TermMatch:
+def side_effect_terms(
+    text: str, *, using: str = "default", limit: int = 12, state=None
+) -> TermMatch:
     """The terms listing what was typed: itself (singular or plural alike), then longer terms
     holding all its words ("headache" also finds "severe headache"), the shortest first.
 
@@ -619,20 +674,25 @@ def side_effect_terms(text: str, *, using: str = "default", limit: int = 12) -> 
     term = terms.normalise(text[:MAX_QUERY_CHARACTERS])
     if not term:
         return TermMatch(text, term, [])
-    known = spelling.vocabulary(using)
+    known = spelling.vocabulary(using, state)
     corrected = False
-    if not _terms_holding(term, known.terms, 1):
-        fixed = spelling.correct_term(term, using=using)
-        if fixed and _terms_holding(fixed, known.terms, 1):
+    if not _terms_holding(term, known.terms_by_word, 1):
+        fixed = spelling.correct_term(term, using=using, state=state)
+        if fixed and _terms_holding(fixed, known.terms_by_word, 1):
             term, corrected = fixed, True
-    return TermMatch(text, term, _terms_holding(term, known.terms, limit), corrected)
+    return TermMatch(text, term, _terms_holding(term, known.terms_by_word, limit), corrected)
 
 
-def _terms_holding(term: str, every: list[str], limit: int) -> list[str]:
+def _terms_holding(term: str, terms_by_word: dict[str, list[str]], limit: int) -> list[str]:
+    """``term`` itself if listed, then the terms holding each of its words, the shortest first.
+
+    Read from the vocabulary's terms by word: the fewest terms holding one of the
+    words, checked for the others, whatever the number of terms in all."""
     wanted = {singular(w) for w in term.split()}
-    found = [t for t in every if t == term]
+    fewest = min((terms_by_word.get(w, []) for w in wanted), key=len, default=[])
+    found = [term] if term in fewest else []
     found += sorted(
-        (t for t in every if t != term and wanted <= {singular(w) for w in t.split()}),
+        (t for t in fewest if t != term and wanted <= {singular(w) for w in t.split()}),
         key=lambda t: (len(t.split()), t),
     )
     return found[:limit]

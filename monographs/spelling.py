@@ -40,6 +40,9 @@ class Vocabulary:
     choices: list[str]
     terms: list[str]  # distinct side-effect terms ("nosebleed", "allergic reaction")
     term_words: dict[str, int]
+    # Each word of the terms, singular, and the terms holding it, in the terms' order:
+    # what a lookup reads instead of every term.
+    terms_by_word: dict[str, list[str]]
 
 
 _lock = threading.Lock()
@@ -109,11 +112,15 @@ def _build(using: str) -> Vocabulary:
         .values_list("term", flat=True)
         .distinct()
     )
+    terms = [t for t in terms if t]
     term_words: dict[str, int] = {}
+    terms_by_word: dict[str, list[str]] = {}
     for term in terms:
         for word in search.words(term):
             term_words[word] = term_words.get(word, 0) + 1
-    return Vocabulary(counts, list(counts), [t for t in terms if t], term_words)
+        for word in {search.singular(w) for w in term.split()}:
+            terms_by_word.setdefault(word, []).append(term)
+    return Vocabulary(counts, list(counts), terms, term_words, terms_by_word)
 
 
 def _candidates(word: str, choices, counts, edits: int, limit: int = 5) -> list[str]:
@@ -167,9 +174,9 @@ def alternatives(words, *, using: str = "default", limit: int = 3, state=None) -
     return list(dict.fromkeys(queries))[:limit]
 
 
-def correct_term(term: str, *, using: str = "default") -> str | None:
+def correct_term(term: str, *, using: str = "default", state=None) -> str | None:
     """A side-effect term with its unknown words corrected against the terms' words, or None."""
-    known = vocabulary(using)
+    known = vocabulary(using, state)
     choices = list(known.term_words)
     changed = False
     fixed = []

@@ -49,6 +49,17 @@ def _page_cache_breaker_closed():
     cache.owed.clear()
 
 
+@pytest.fixture(autouse=True)
+def _search_keeps_nothing_from_other_tests():
+    """What the search layer keeps a process (vocabulary, ranked keys, lookup pages) is
+    keyed by the index's state, which two tests' databases may share."""
+    from monographs import spelling
+
+    spelling.forget()
+    yield
+    spelling.forget()
+
+
 @pytest.fixture
 def seed_drug(db) -> Drug:
     """The reference monograph, imported through the real command."""

@@ -316,3 +316,35 @@ def test_a_search_matching_many_monographs_is_still_ranked_and_counted(db, clien
     assert titles(first)[0] == "Nausea Relief Zeta"
     assert first.context["paginator"].count == 6
     assert "Aadraftamine" not in titles(first)
+
+
+def test_the_lookup_follows_edits_to_the_listings_it_keeps(db, client):
+    """Each lookup page's keys and count are kept while the index is unchanged:
+    an edit saved as the admin saves it shows at once."""
+    first, second = make_drug("Alphamine", side_effects=0), make_drug("Betamine", side_effects=0)
+    SideEffect.objects.create(drug=first, name="Nausea", severity=Severity.MILD, position=1)
+    SideEffect.objects.create(drug=second, name="Nausea", severity=Severity.MILD, position=1)
+    search.reindex(first)
+    search.reindex(second)
+
+    def listed():
+        page = client.get(LOOKUP, {"q": "nausea"})
+        return page.context["page_obj"].paginator.count, [
+            (e.drug.title, e.severity) for e in page.context["matches"]
+        ]
+
+    assert listed() == (2, [("Alphamine", Severity.MILD), ("Betamine", Severity.MILD)])
+    assert listed() == (2, [("Alphamine", Severity.MILD), ("Betamine", Severity.MILD)])
+    # Betamine's nausea becomes serious: it moves first.
+    SideEffect.objects.filter(drug=second).update(severity=Severity.SERIOUS)
+    search.reindex(second)
+    assert listed() == (2, [("Betamine", Severity.SERIOUS), ("Alphamine", Severity.MILD)])
+    # Alphamine is withdrawn: it leaves the page and the count.
+    first.status = Status.DRAFT
+    first.save()
+    assert listed() == (1, [("Betamine", Severity.SERIOUS)])
+    # A third monograph listing it is published.
+    third = make_drug("Gammamine", side_effects=0)
+    SideEffect.objects.create(drug=third, name="Nausea", severity=Severity.MILD, position=1)
+    search.reindex(third)
+    assert listed() == (2, [("Betamine", Severity.SERIOUS), ("Gammamine", Severity.MILD)])
