@@ -11,6 +11,7 @@ Resources are built as plain JSON-ready dicts from a drug fetched with
 against the R5 models of ``fhir.resources``.
 """
 
+import functools
 import hashlib
 import re
 import xml.etree.ElementTree as ET
@@ -71,8 +72,12 @@ def side_effect_id(effect) -> str:
     return f"side-effect-{effect.pk}"
 
 
+@functools.lru_cache(maxsize=1024)
 def plain_text(html: str) -> str:
-    """Sanitised HTML as text: paragraphs and list items on lines of their own."""
+    """Sanitised HTML as text: paragraphs and list items on lines of their own.
+
+    Kept for the latest texts: the monograph page's structured data reads its
+    sections' text on every view, and Django's ``strip_tags`` parses the HTML."""
     text = re.sub(r"</(p|li|h[1-6]|tr|blockquote|pre)>|<br\s*/?>", "\n", html)
     lines = (" ".join(unescape(strip_tags(line)).split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
