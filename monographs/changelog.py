@@ -137,6 +137,36 @@ class Entry:
         return ", ".join(parts)
 
 
+PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n\s*)")
+
+
+def paragraphs(change: history.Change) -> list[list[tuple[str, str]] | None]:
+    """A long text's word diff, paragraph by paragraph, unchanged paragraphs left out.
+
+    Each item is a paragraph's runs of ("same" | "removed" | "added", text), or
+    None where unchanged paragraphs were left out. A paragraph break inside a
+    removed or added run stays in that run.
+    """
+    found: list[list[tuple[str, str]]] = [[]]
+    for kind, text in change.words:
+        if kind != "same":
+            found[-1].append((kind, text))
+            continue
+        pieces = PARAGRAPH_BREAK.split(text)
+        for i, piece in enumerate(pieces):
+            if i % 2:  # a break: the paragraph ends here
+                found.append([])
+            elif piece:
+                found[-1].append(("same", piece))
+    shown: list[list[tuple[str, str]] | None] = []
+    for paragraph in found:
+        if any(kind != "same" for kind, _text in paragraph):
+            shown.append(paragraph)
+        elif paragraph and (not shown or shown[-1] is not None):
+            shown.append(None)
+    return shown
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 

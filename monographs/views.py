@@ -272,7 +272,7 @@ def drug_changes(request, slug):
     response = render(
         request,
         "monographs/drug_changes.html",
-        {"drug": drug, "page_obj": page},
+        {"drug": drug, "page_obj": page, "paragraphs": changelog.paragraphs},
         using="jinja2",
     )
     return shows(response, drug_ids=[drug.pk])

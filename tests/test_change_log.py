@@ -293,3 +293,39 @@ def test_a_deleted_reviewer_leaves_an_unnamed_approval(client, three_versions, r
     reviewer.delete()
     entries = client.get(changes_url(three_versions)).context["page_obj"].object_list
     assert {e.byline for e in entries} == {"Approved by a reviewer"}
+
+
+def test_a_long_section_shows_only_its_changed_paragraphs(client, pharmacist, reviewer):
+    drug = make_drug("Longamine", status=Status.DRAFT)
+    paragraphs = [f"Paragraph {i} says something of its own." for i in range(8)]
+    Section.objects.filter(drug=drug, kind=SectionKind.USAGE).update(body="\n\n".join(paragraphs))
+    drug = publish_first(drug, pharmacist, reviewer)
+    paragraphs[4] = "Paragraph 4 says something new."
+    drug = approve_edit(
+        drug, pharmacist, reviewer,
+        lambda d: Section.objects.filter(drug=d, kind=SectionKind.USAGE).update(
+            body="\n\n".join(paragraphs)
+        ),
+    )  # fmt: skip
+    content = client.get(changes_url(drug)).content.decode()
+    newest = version_html(content, version_ids(content)[0])
+    assert "Paragraph 4 says something <del>of its own</del><ins>new</ins>." in newest
+    assert "Paragraph 3" not in newest and "Paragraph 5" not in newest
+    assert newest.count("Unchanged text left out.") == 2
+
+
+def test_markup_in_what_changed_is_shown_as_text(client, pharmacist, reviewer):
+    drug = publish_first(make_drug("Markamine", status=Status.DRAFT), pharmacist, reviewer)
+    vector = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+
+    def edit(draft):
+        Section.objects.filter(drug=draft, kind=SectionKind.USAGE).update(body=f"Usage {vector}")
+        SideEffect.objects.create(drug=draft, name=f"Rash {vector}", severity=Severity.MILD)
+        Faq.objects.filter(drug=draft, question="Question 0?").update(answer=vector)
+        draft.brand_names = vector
+        draft.save()
+
+    drug = approve_edit(drug, pharmacist, reviewer, edit)
+    content = client.get(changes_url(drug)).content.decode()
+    assert "<script>alert" not in content and "<img" not in content
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content
