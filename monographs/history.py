@@ -314,15 +314,20 @@ def deleted_version(version_id) -> Version | None:
     )
 
 
-def own_versions(version: Version) -> dict[type[models.Model], list[Version]]:
+def own_versions(
+    version: Version, revision_versions=None
+) -> dict[type[models.Model], list[Version]]:
     """The versions in ``version``'s revision that belong to its drug.
 
     A revision may hold several monographs (a bulk step recorded before each
     monograph got a revision of its own): the others are not this drug's.
+    ``revision_versions``: all the revision's versions, where they were read already.
     """
     drug_pk = str(version.object_id)
     found: dict[type[models.Model], list[Version]] = {model: [] for model in FIELDS}
-    for other in version.revision.version_set.select_related("content_type"):
+    if revision_versions is None:
+        revision_versions = version.revision.version_set.select_related("content_type")
+    for other in revision_versions:
         model = other._model
         if model not in found:
             continue
@@ -339,16 +344,24 @@ def own_versions(version: Version) -> dict[type[models.Model], list[Version]]:
     return found
 
 
-def own_state(version: Version) -> State:
+def own_state(version: Version, revision_versions=None) -> State:
     """The monograph (its drug and parts only) as ``version``'s revision recorded it."""
     state: State = {model: {} for model in FIELDS}
-    for model, versions in own_versions(version).items():
+    for model, versions in own_versions(version, revision_versions).items():
         for other in versions:
             try:
                 state[model][other.object_id] = other.field_dict
             except RevertError:
                 continue
     return state
+
+
+def own_states(versions: list[Version]) -> dict[int, State]:
+    """:func:`own_state` of each of a drug's ``versions``, by version id, in one query."""
+    recorded: dict[int, list[Version]] = {version.revision_id: [] for version in versions}
+    for other in Version.objects.filter(revision_id__in=list(recorded)).order_by("pk"):
+        recorded[other.revision_id].append(other)
+    return {version.pk: own_state(version, recorded[version.revision_id]) for version in versions}
 
 
 def write_parts(target: Drug, versions: dict[type[models.Model], list[Version]]) -> None:

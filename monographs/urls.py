@@ -11,6 +11,7 @@ urlpatterns = [
     path("drugs/<slug:slug>.json", views.drug_json, name="drug_json"),
     path("drugs/<slug:slug>.fhir.json", api.drug_fhir, name="drug_fhir"),
     path("drugs/<slug:slug>/", views.DrugDetailView.as_view(), name="drug_detail"),
+    path("drugs/<slug:slug>/changes/", views.drug_changes, name="drug_changes"),
     path("search/suggest/", views.suggest, name="suggest"),
     path("side-effects/", views.SideEffectLookupView.as_view(), name="side_effects"),
     path("compare/", views.CompareView.as_view(), name="compare"),

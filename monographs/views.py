@@ -3,15 +3,16 @@ import json
 import re
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.paginator import InvalidPage
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from markdownx.views import ImageUploadView
 
-from . import fhir, monograph_body, search
+from . import changelog, fhir, monograph_body, search
 from .api import DrugSerializer, site_root
 from .choices import SectionKind, Severity
 from .filters import LETTERS, DrugFilter, SideEffectLookupFilter
@@ -254,6 +255,27 @@ def drug_json(request, slug):
     data = DrugSerializer(drug, context={"base": site_root(request)}).data
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
     return shows_monograph(response, drug)
+
+
+@refuses_nul
+def drug_changes(request, slug):
+    """``/drugs/<slug>/changes/``: every version of a published monograph, newest first,
+    each with what changed from the one before (monographs/changelog.py)."""
+    drug = get_object_or_404(
+        Drug.objects.published().only("title", "slug", "status", "text_changed_at", "updated"),
+        slug=slug,
+    )
+    try:
+        page = changelog.page_of(drug, request.GET.get("page"))
+    except InvalidPage as error:
+        raise Http404(str(error)) from error
+    response = render(
+        request,
+        "monographs/drug_changes.html",
+        {"drug": drug, "page_obj": page, "paragraphs": changelog.paragraphs},
+        using="jinja2",
+    )
+    return shows(response, drug_ids=[drug.pk])
 
 
 @refuses_nul

@@ -79,6 +79,7 @@ CACHEABLE_VIEWS = frozenset(
         "monographs:drug_list",
         "monographs:drug_detail",
         "monographs:drug_json",
+        "monographs:drug_changes",
         "monographs:side_effects",
         "monographs:compare",
         "monographs:feed",

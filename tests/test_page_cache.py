@@ -103,6 +103,7 @@ PUBLIC_PAGES = [
     "/drugs/cachamine/",
     "/drugs/cachamine/?severity=serious",
     "/drugs/cachamine.json",
+    "/drugs/cachamine/changes/",
     "/side-effects/",
     "/side-effects/?q=effect+1",
     "/compare/?drugs=cachamine,other",

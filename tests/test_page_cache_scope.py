@@ -29,8 +29,18 @@ LISTINGS = [
     "/sitemap-drugs.xml",
     "/feed/",
 ]
-UNRELATED = [B, "/drugs/betamine.json", "/compare/?drugs=betamine,gammamine"]
-RELATED = [A, "/drugs/alphamine.json", "/compare/?drugs=alphamine,betamine"]
+UNRELATED = [
+    B,
+    "/drugs/betamine.json",
+    "/drugs/betamine/changes/",
+    "/compare/?drugs=betamine,gammamine",
+]
+RELATED = [
+    A,
+    "/drugs/alphamine.json",
+    "/drugs/alphamine/changes/",
+    "/compare/?drugs=alphamine,betamine",
+]
 
 
 @pytest.fixture

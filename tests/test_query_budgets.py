@@ -31,6 +31,8 @@ MONOGRAPH = (
     4  # the drug (with severity counts, reviewer, ingredients), sections, side effects, FAQs
 )
 READING = 5
+CHANGES = 3  # the drug, its versions (with their reviewers), the parts of a page of them
+FEED = 2  # fifty monographs, and their versions for each entry's link to its change
 API = 4  # the read API and FHIR, at any size and any page size
 # A staff request also reads the device that passed its second factor (django-otp).
 SECOND_FACTOR = 1
@@ -85,6 +87,8 @@ PAGES = {
         False,
     ),
     "combination monograph": ("/drugs/{combination}/", {}, MONOGRAPH, False),
+    "change log": ("/drugs/{a}/changes/", {}, CHANGES, False),
+    "feed": ("/feed/", {}, FEED, False),
     "monograph as data": ("/drugs/{a}.json", {}, MONOGRAPH, False),
     "combination as data": ("/drugs/{combination}.json", {}, MONOGRAPH, False),
     "api list": ("/api/drugs/", {}, API, False),

@@ -30,6 +30,7 @@ PAGES = {
     "search-no-hits": "/drugs/?q=nonexistentword",
     "monograph": "/drugs/isotretinoin-systemic/",
     "monograph-filtered": "/drugs/isotretinoin-systemic/?severity=serious&frequency=bogus",
+    "changes": "/drugs/isotretinoin-systemic/changes/",
     "combination": "/drugs/alprazolam-melatonin/",
     "lookup": "/side-effects/",
     "lookup-results": "/side-effects/?q=pancreatitis&severity=serious",
