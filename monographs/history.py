@@ -275,6 +275,23 @@ def version_at_edit(drug_pk, edit_count: int, *, look_back: int = 50) -> Version
     return None
 
 
+def versions_since(drug_pk, edit_count: int | None, *, look_back: int = 50) -> list[Version]:
+    """The recorded versions saved after the drug's edit count was ``edit_count``, newest first
+    (with ``edit_count`` None, unknown: the newest only)."""
+    if edit_count is None:
+        return list(versions_of(drug_pk)[:1])
+    found = []
+    for version in versions_of(drug_pk)[:look_back]:
+        try:
+            recorded = version.field_dict.get("edit_count")
+        except RevertError:
+            break
+        if recorded is not None and recorded <= edit_count:
+            break
+        found.append(version)
+    return found
+
+
 HISTORY_STARTS = "History starts: the monograph as it was first opened"
 
 
