@@ -170,3 +170,44 @@ def test_a_clash_is_shown_side_by_side_and_saved_as_chosen(
     assert nosebleeds.severity != Severity.SERIOUS
     for page in pages:
         page.context.close()
+
+
+def test_the_restore_page_says_what_changes_next_to_its_button(
+    editorial_roles, browser, live_server, live_seed_drug, screenshots_dir
+):
+    import reversion
+
+    from monographs import history
+
+    unpublish(live_seed_drug)
+    drug = Drug.objects.get(pk=live_seed_drug.pk)
+    earlier = history.versions_of(drug.pk).first()
+    with reversion.create_revision():
+        drug.generic_name = "isotretinoin (oral)"
+        drug.save()
+        for section in drug.sections.all()[:3]:
+            section.body += "\n\nA new paragraph."
+            section.save()
+        drug.side_effects.filter(name__in=["Nosebleeds", "Joint pain"]).delete()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    sign_in(context, live_server, staff("pat", "Pharmacist", "Pat", "Lee"))
+    page = context.new_page()
+    page.goto(
+        live_server.url + reverse("admin:monographs_drug_revision", args=[drug.pk, earlier.pk])
+    )
+    summary = page.locator(".restore-summary")
+    expect(summary.locator(".restore-changes")).to_have_text(
+        "Generic name changed, 3 sections changed, 2 side effects added."
+    )
+    expect(summary.get_by_role("button", name="Restore this version")).to_be_in_viewport()
+    expect(page.locator("table.comparison").first).to_be_hidden()
+    page.screenshot(path=screenshots_dir / "restore-summary.png")
+    assert axe_violations(page, "#content-main") == []
+    page.get_by_text("Every change, field by field").click()
+    expect(page.locator("table.comparison").first).to_be_visible()
+    summary.get_by_role("button", name="Restore this version").click()
+    expect(page.locator(".messagelist")).to_contain_text("now says what it said on")
+    drug = Drug.objects.get(pk=drug.pk)
+    assert drug.generic_name == earlier.field_dict["generic_name"] != "isotretinoin (oral)"
+    assert drug.side_effects.filter(name="Nosebleeds").exists()
+    context.close()
