@@ -42,9 +42,8 @@ MINE, THEIRS = "mine", "theirs"
 # The clash screen's inputs, posted with the drug form.
 PENDING = "clash"  # the key of each clash still to decide
 DECISION = "keep:"  # keep:<key> = mine | theirs
-NEW_ROW = (
-    "clash-row:"  # clash-row:<key> = the new-row form holding my version of a row they deleted
-)
+# clash-row:<key> = the new-row form that holds my version of a row they deleted
+NEW_ROW = "clash-row:"
 SINCE = "conflict_since"  # the edit count the form was first opened at: whose saves it met
 OPENED = "opened_at_edit"
 
