@@ -73,6 +73,26 @@ class Comparison:
             counts[part.kind] += 1
         return counts
 
+    @property
+    def summary(self) -> list[str]:
+        """What changes, in a few words: "generic name changed", "3 sections changed",
+        "2 side effects removed"; the drug's fields first, then its parts in page order."""
+        phrases = []
+        if self.drug:
+            labels = [change.label for change in self.drug]
+            listed = (
+                labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+            )
+            phrases.append(f"{listed} changed")
+        for model in PARTS:
+            for kind in ("changed", "added", "removed"):
+                count = sum(1 for part in self.parts if part.model is model and part.kind == kind)
+                if count:
+                    meta = model._meta
+                    noun = meta.verbose_name if count == 1 else meta.verbose_name_plural
+                    phrases.append(f"{count} {noun} {kind}")
+        return phrases
+
 
 def revision_state(revision) -> State:
     """The monograph as ``revision`` recorded it."""
@@ -275,6 +295,23 @@ def version_at_edit(drug_pk, edit_count: int, *, look_back: int = 50) -> Version
     return None
 
 
+def versions_since(drug_pk, edit_count: int | None, *, look_back: int = 50) -> list[Version]:
+    """The recorded versions saved after the drug's edit count was ``edit_count``, newest first
+    (with ``edit_count`` None, unknown: the newest only)."""
+    if edit_count is None:
+        return list(versions_of(drug_pk)[:1])
+    found = []
+    for version in versions_of(drug_pk)[:look_back]:
+        try:
+            recorded = version.field_dict.get("edit_count")
+        except RevertError:
+            break
+        if recorded is not None and recorded <= edit_count:
+            break
+        found.append(version)
+    return found
+
+
 HISTORY_STARTS = "History starts: the monograph as it was first opened"
 
 
@@ -427,6 +464,21 @@ def recover(version: Version, user) -> Drug:
         drug.link_ingredients()
         write_parts(drug, versions)
     return drug
+
+
+def restore_changes(drug: Drug, version: Version) -> Comparison:
+    """What restoring ``version`` would change in ``drug``: only what a restore writes
+    (never its status or review record; a published monograph's address neither)."""
+    now, restored = live_state(drug), own_state(version)
+    current = next(iter(now[Drug].values()))
+    kept = [name for name in FIELDS[Drug] if name not in RESTORED_FIELDS]
+    if drug.edited_in_a_draft:
+        kept.append("slug")  # restored into its working draft, which keeps its own
+    for values in restored[Drug].values():
+        for name in kept:
+            attname = Drug._meta.get_field(name).attname
+            values[attname] = current[name]  # (live states are keyed by name)
+    return compare(now, restored)
 
 
 def draft_changes(draft: Drug) -> Comparison:

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 import reversion
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import CharField, Count, OuterRef, Q, Subquery
+from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
-from reversion.models import Revision
+from reversion.models import Revision, Version
 
 from . import history, search
 from .choices import Status
-from .models import Drug
+from .models import Drug, person_name
 
 EDIT = "monographs.change_drug"
 PUBLISH = "monographs.publish_drug"
@@ -270,28 +270,69 @@ def approve(draft: Drug, user, done: str) -> Drug:
 
 
 def queues(today: datetime.date | None = None, *, soon_days: int = 30) -> dict[str, Q]:
+    """The queues, the work first: what waits for a reviewer, then what is overdue."""
     today = today or timezone.localdate()
     live = Q(status__in=[Status.PUBLISHED, Status.IN_REVIEW], draft_of__isnull=True)
     return {
+        "in_review": Q(status=Status.IN_REVIEW),
         "overdue": live & Q(review_due__lt=today),
         "due_soon": live
         & Q(review_due__gte=today, review_due__lte=today + datetime.timedelta(days=soon_days)),
-        "never_reviewed": live & Q(reviewed_on__isnull=True),
         "changed": live & Q(changed_since_review=True),
-        "in_review": Q(status=Status.IN_REVIEW),
+        "never_reviewed": live & Q(reviewed_on__isnull=True),
         # Second files of one title, kept by the importer for a pharmacist to merge.
         "duplicates": Q(duplicate_of__isnull=False) & ~Q(status=Status.ARCHIVED),
     }
 
 
 QUEUE_LABELS = {
+    "in_review": "Waiting in review",
     "overdue": "Overdue for review",
     "due_soon": "Due for review within 30 days",
-    "never_reviewed": "Never reviewed",
     "changed": "Changed since their last review",
-    "in_review": "Waiting in review",
+    "never_reviewed": "Never reviewed",
     "duplicates": "Possible duplicates to merge",
 }
+
+
+def with_submission(queryset):
+    """The monographs with when they were last submitted for review (``submitted_at``) and
+    the version that recorded it (``submission_id``): who, when and the note are its
+    revision's. None for those that reached review otherwise (an import)."""
+    submits = (
+        Version.objects.get_for_model(Drug)
+        .filter(
+            object_id=Cast(OuterRef("pk"), output_field=CharField()),
+            revision__comment__startswith=TRANSITIONS["submit"].done,
+        )
+        .order_by("-revision__date_created", "-pk")
+    )
+    return queryset.annotate(
+        submitted_at=Subquery(submits.values("revision__date_created")[:1]),
+        submission_id=Subquery(submits.values("pk")[:1]),
+    )
+
+
+@dataclass(frozen=True)
+class Submission:
+    by: str
+    on: datetime.datetime
+    note: str
+
+
+def submissions(drugs) -> dict[int, Submission]:
+    """Who submitted each of ``drugs`` (read with :func:`with_submission`), when, and their
+    note, in one query."""
+    ids = [drug.submission_id for drug in drugs if getattr(drug, "submission_id", None)]
+    found = {}
+    versions = Version.objects.filter(pk__in=ids).select_related("revision__user")
+    done = TRANSITIONS["submit"].done
+    for version in versions:
+        revision = version.revision
+        note = revision.comment[len(done) :].removeprefix(":").strip()
+        by = person_name(revision.user) if revision.user else "someone"
+        found[int(version.object_id)] = Submission(by, revision.date_created, note)
+    return found
 
 
 def queue_counts(today: datetime.date | None = None) -> dict[str, int]:

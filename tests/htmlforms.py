@@ -24,7 +24,12 @@ class _FormReader(HTMLParser):
         if tag == "form" and not self.done:
             self.in_form = self.form_id is None or attrs.get("id") == self.form_id
             return
-        if not self.in_form:
+        # A control belongs to the form it is in, or to the one its form attribute names.
+        owner = attrs.get("form")
+        if owner is not None:
+            if self.form_id is None or owner != self.form_id:
+                return
+        elif not self.in_form:
             return
         name = attrs.get("name")
         if tag == "input" and name and attrs.get("type", "text").lower() not in SKIPPED_INPUTS:

@@ -238,3 +238,52 @@ def test_a_revision_recorded_under_the_old_field_names_still_restores_its_edit_c
 
     RENAMES.backwards(apps, SimpleNamespace(connection=connection))
     assert Version.objects.get(pk=version.pk).serialized_data == old_data
+
+
+def test_the_restore_page_opens_with_a_summary_and_its_button_the_details_folded_below(
+    pharmacist,
+):
+    drug = make_drug(status=Status.DRAFT, side_effects=3, faqs=2)
+    client = signed_in(pharmacist)
+    assert edit(client, drug, generic_name="first").status_code == 302
+    earlier = versions(drug)[0]
+    changes = {
+        "generic_name": "second",
+        **{f"sections-{i}-body": f"Rewritten {i}." for i in range(3)},
+        "side_effects-TOTAL_FORMS": "5",
+        "faqs-1-DELETE": "on",
+    }
+    for i in (3, 4):
+        changes.update(
+            {
+                f"side_effects-{i}-name": f"New effect {i}",
+                f"side_effects-{i}-severity": str(Severity.SERIOUS),
+                f"side_effects-{i}-frequency": "6",
+                f"side_effects-{i}-position": str(10 + i),
+            }
+        )
+    assert edit(client, drug, **changes).status_code == 302
+    Drug.objects.filter(pk=drug.pk).update(status=Status.IN_REVIEW)  # not what a restore changes
+
+    url = reverse("admin:monographs_drug_revision", args=[drug.pk, earlier.pk])
+    page = client.get(url)
+    assert page.context["comparison"].summary == [
+        "generic name changed",
+        "3 sections changed",
+        "2 side effects removed",
+        "1 FAQ added",
+    ]
+    html = page.content.decode()
+    summary = html.index(
+        "Generic name changed, 3 sections changed, 2 side effects removed, 1 FAQ added."
+    )
+    button = html.index("Restore this version</button>")
+    details = html.index('<details class="restore-details">')
+    assert summary < button < details
+    assert html.index('<table class="comparison"') > details  # folded away, below
+    assert "Status" not in html[details:]  # the status stays: not listed as a change
+
+    assert client.post(url, restore_form(page)).status_code == 302
+    restored = Drug.objects.get(pk=drug.pk)
+    assert restored.generic_name == "first" and restored.status == Status.IN_REVIEW
+    assert restored.side_effects.count() == 3 and restored.faqs.count() == 2

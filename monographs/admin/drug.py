@@ -8,6 +8,7 @@ from reversion.admin import VersionAdmin
 from .. import history, search, workflow
 from ..choices import SIDE_EFFECT_FIELDS
 from ..models import Drug, Faq, Ingredient, Section, SideEffect
+from .concurrent import ConcurrentEditsMixin
 from .forms import MARKDOWN_EDITOR, DrugForm
 from .history import HistoryMixin
 from .review import ReviewMixin
@@ -77,7 +78,7 @@ class ReviewFilter(admin.SimpleListFilter):
 
 
 @admin.register(Drug)
-class DrugAdmin(ReviewMixin, HistoryMixin, VersionAdmin):
+class DrugAdmin(ConcurrentEditsMixin, ReviewMixin, HistoryMixin, VersionAdmin):
     form = DrugForm
     list_display = ["__str__", "generic_name", "status", "reviewed_on", "review_due", "updated"]
     list_filter = [ReviewFilter, "status", "side_effects__severity", "reviewed_on", "review_due"]
@@ -143,6 +144,8 @@ class DrugAdmin(ReviewMixin, HistoryMixin, VersionAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         form = context["adminform"].form
         context["conflict"] = form.conflict
+        merge = getattr(request, "edit_merge", None)
+        context["edit_merge"] = merge if merge is not None and merge.clashes else None
         # A monograph made in bulk starts its history when first opened for editing.
         opened = obj is not None and change and request.method == "GET"
         if opened and self.may_edit(request):

@@ -62,6 +62,8 @@ class Conflict:
 class DrugForm(forms.ModelForm):
     # The lock: the edit count the form was opened at, checked again when it is saved.
     opened_at_edit = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Set by the admin on a form merged with someone else's save (concurrent.py).
+    edit_merge = None
 
     class Meta:
         model = Drug
@@ -87,6 +89,8 @@ class DrugForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk is None:
             return cleaned
+        if self.edit_merge is not None and self.edit_merge.clashes:
+            raise ValidationError(self.edit_merge.message(), code="clash")
         # Held until the save commits: a second save waits, then sees this one.
         current = (
             Drug.objects.select_for_update()

@@ -102,7 +102,7 @@ class HistoryMixin:
             "opts": self.model._meta,
             "original": drug,
             "version": version,
-            "comparison": history.compare(history.live_state(drug), history.own_state(version)),
+            "comparison": history.restore_changes(drug, version),
             "conflict": conflict,
             "opened_at_edit": drug.edit_count,
         }

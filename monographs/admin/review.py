@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -100,22 +101,36 @@ class ReviewMixin:
             raise PermissionDenied
         today = timezone.localdate()
         counts = workflow.queue_counts(today)
-        queues = [
-            {
-                "name": name,
-                "label": workflow.QUEUE_LABELS[name],
-                "count": counts[name],
-                "drugs": Drug.objects.filter(condition)
-                .select_related("reviewed_by", "duplicate_of")
-                .order_by("review_due", "title")[:25],
-            }
-            for name, condition in workflow.queues(today).items()
-        ]
+        queues = []
+        for name, condition in workflow.queues(today).items():
+            drugs = Drug.objects.filter(condition).select_related("reviewed_by", "duplicate_of")
+            if name == "in_review":
+                # Longest waiting first; those that reached review otherwise (an import) last.
+                drugs = workflow.with_submission(drugs).order_by(
+                    F("submitted_at").asc(nulls_last=True), "title"
+                )
+            else:
+                drugs = drugs.order_by("review_due", "title")
+            queues.append(
+                {
+                    "name": name,
+                    "label": workflow.QUEUE_LABELS[name],
+                    "count": counts[name],
+                    "drugs": list(drugs[:25]),
+                }
+            )
+        work = [queue for queue in queues if queue["name"] in ("in_review", "overdue")]
+        waiting = work[0]
+        submitted = workflow.submissions(waiting["drugs"])
+        waiting["rows"] = [(drug, submitted.get(drug.pk)) for drug in waiting["drugs"]]
         context = {
             **self.admin_site.each_context(request),
             "title": "Review dashboard",
             "opts": self.model._meta,
             "queues": queues,
+            # The work first (waiting in review, overdue), then the chart, then the rest.
+            "work": work,
+            "rest": [queue for queue in queues if queue not in work],
             "chart": due_chart(workflow.due_by_month(today)),
             "interval_months": settings.MONOGRAPH_REVIEW_INTERVAL_MONTHS,
         }
