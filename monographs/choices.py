@@ -11,9 +11,10 @@ class Status(models.TextChoices):
 
 
 class Severity(models.IntegerChoices):
-    """What a reader should do about a side effect; what the page filters by."""
+    """How bad a side effect is and what a reader should do about it; what the page
+    filters by. How often it happens is :class:`Frequency`, a separate thing."""
 
-    MILD = 1, "Common, usually mild"
+    MILD = 1, "Mild"
     SERIOUS = 2, "Serious – contact a doctor"
     EMERGENCY = 3, "Emergency – get help now"
 

@@ -573,6 +573,10 @@ class SideEffect(models.Model):
         return _FREQUENCY_LABELS.get(self.frequency, self.frequency)
 
     @property
+    def frequency_known(self) -> bool:
+        return self.frequency != Frequency.NOT_KNOWN
+
+    @property
     def display_html(self) -> str:
         """:attr:`display_name` as sanitised inline HTML (emphasis, <i>, <sub> and the like)."""
         return render_inline(self.display_name)

@@ -6,11 +6,16 @@ that edit of it (``Drug.rendered_for_edit``). Every save of a drug raises its
 edit count, and a section, side effect or FAQ saved or deleted on its own
 (outside the drug's form or the importer) voids the kept body too: a reader
 never gets a body older than the monograph. Pages filtered by severity or
-frequency are rendered for each request.
+frequency, or grouped by frequency (``?group=frequency``), are rendered for
+each request.
+
+Severity (how bad) and frequency (how often) are two things: the side
+effects are grouped by one and each shows the other, where it is known.
 """
 
 from collections import Counter
 from itertools import groupby
+from urllib.parse import urlencode
 
 from django.db.models import prefetch_related_objects
 from django.db.models.signals import post_delete, post_save
@@ -18,7 +23,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
-from .choices import SectionKind, Severity
+from .choices import Frequency, SectionKind, Severity
 from .filters import SideEffectFilter
 from .markdown import render_inline
 from .models import Drug, Faq, Section, SideEffect, part_prefetches
@@ -50,7 +55,15 @@ def severity_groups(side_effects, *, filtering: bool = False) -> list[dict]:
                 inline = not filtering and all(e.written_inline for e in run)
                 label = f"{run[0].body_system}:" if run[0].body_system else ""
                 end = render_inline(run[-1].list_end)  # sanitised: the source's own emphasis
-                lists.append({"label": label, "inline": inline, "effects": run, "end_html": end})
+                lists.append(
+                    {
+                        "label": label,
+                        "inline": inline,
+                        "effects": run,
+                        "end_html": end,
+                        "frequency": shared_frequency(run),
+                    }
+                )
             label = tier[0].tier_label
             if len(lists) == 1 and lists[0]["inline"] and not lists[0]["label"]:
                 lists[0]["label"], label = label, ""  # "Common: a, b and c." reads as one line
@@ -59,6 +72,85 @@ def severity_groups(side_effects, *, filtering: bool = False) -> list[dict]:
             {"severity": Severity(members[0].severity), "tiers": tiers, "count": len(members)}
         )
     return groups
+
+
+def shared_frequency(effects) -> Frequency | None:
+    """The frequency every one of these side effects has, where it is known: shown once
+    for their list. Otherwise (none, or several) each shows its own, where known."""
+    found = {effect.frequency for effect in effects}
+    if len(found) == 1 and (only := found.pop()) != Frequency.NOT_KNOWN:
+        return Frequency(only)
+    return None
+
+
+def frequency_groups(side_effects) -> list[dict]:
+    """Side effects by how often they happen, the most frequent first; within each,
+    the most severe first, then as the monograph lists them."""
+    ordered = sorted(side_effects, key=lambda e: (e.frequency, -e.severity, e.position))
+    return [
+        {"frequency": Frequency(run[0].frequency), "effects": run, "count": len(run)}
+        for run in _runs(ordered, key=lambda e: e.frequency)
+    ]
+
+
+GROUPINGS = {"severity": "Severity", "frequency": "How often"}
+
+
+def grouping(params) -> str:
+    """How the page groups its side effects: ``?group=frequency``, or by severity."""
+    return "frequency" if params and params.get("group") == "frequency" else "severity"
+
+
+def grouping_links(action: str, params, current: str) -> list[dict]:
+    """The grouping control: a link for each way, keeping the filter that is chosen."""
+    given = params.lists() if params else []
+    kept = [(k, v) for k, values in given if k not in ("group", "page") for v in values]
+    links = []
+    for value, label in GROUPINGS.items():
+        query = kept + ([("group", value)] if value != "severity" else [])
+        href = f"{action}?{urlencode(query)}" if query else action
+        links.append(
+            {"label": label, "href": f"{href}#side-effect-filter", "current": value == current}
+        )
+    return links
+
+
+# How the printed note names a severity or a frequency.
+_SEVERITY_WORDS = {
+    Severity.MILD: "mild",
+    Severity.SERIOUS: "serious",
+    Severity.EMERGENCY: "emergency",
+}
+_FREQUENCY_WORDS = {f: f.label.split(" (")[0].lower() for f in Frequency} | {
+    Frequency.NOT_KNOWN: "of unknown frequency"
+}
+
+
+def _words(items: list[str], last: str) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+def filter_note(filterset, shown: int, total: int) -> str:
+    """What a filtered page leaves out, for its printed copy: "Showing only serious side
+    effects; 12 others left out." Empty where nothing is filtered."""
+    if not filterset.is_filtering:
+        return ""
+    data = filterset.form.cleaned_data
+    severities = [
+        _SEVERITY_WORDS[s] for s in Severity if s.name.lower() in data.get("severity", [])
+    ]
+    frequencies = [
+        _FREQUENCY_WORDS[f]
+        for f in Frequency
+        if f.name.lower().replace("_", "-") in data.get("frequency", [])
+    ]
+    what = "Showing only "
+    what += f"{_words(severities, 'and')} side effects" if severities else "side effects"
+    if frequencies:
+        what += f" that are {_words(frequencies, 'or')}"
+    others = total - shown
+    left = f"{others} other{'s' if others != 1 else ''} left out" if others > 0 else "none left out"
+    return f"{what}; {left} (of {total})."
 
 
 def _contiguous(items, key):
@@ -82,7 +174,7 @@ def body_html(drug: Drug, params) -> SafeString:
         return mark_safe(kept)  # rendered from sanitised HTML and escaped text below
     filterset = SideEffectFilter(params or None, queryset=SideEffect.objects.all())
     prefetch_related_objects([drug], *part_prefetches(filterset.qs))
-    html = render_to_string(TEMPLATE, body_context(drug, filterset))
+    html = render_to_string(TEMPLATE, body_context(drug, filterset, params))
     if not filterset.is_bound:
         # Kept only if nobody saved the drug meanwhile (its edit count unchanged).
         Drug.objects.filter(pk=drug.pk, edit_count=drug.edit_count).update(
@@ -91,8 +183,8 @@ def body_html(drug: Drug, params) -> SafeString:
     return mark_safe(html)
 
 
-def body_context(drug: Drug, filterset) -> dict:
-    sections = list(drug.sections.all())
+def add_anchors(sections) -> list:
+    """Give each section the id of its heading on the page (``section.anchor``)."""
     anchors: set[str] = set()
     for section in sections:
         anchor = slugify(section.heading) or "section"
@@ -100,6 +192,15 @@ def body_context(drug: Drug, filterset) -> dict:
             anchor += f"-{section.position}"
         anchors.add(anchor)
         section.anchor = anchor
+    return sections
+
+
+def body_context(drug: Drug, filterset, params=None) -> dict:
+    sections = add_anchors(list(drug.sections.all()))
+    effects = drug.side_effects.all()
+    counts = severity_counts(drug, filterset)
+    group = grouping(params)
+    action = drug.get_absolute_url()
     return {
         "drug": drug,
         "sections": sections,
@@ -107,11 +208,13 @@ def body_context(drug: Drug, filterset) -> dict:
             (s for s in sections if s.kind == SectionKind.SIDE_EFFECTS), None
         ),
         "faqs_section": next((s for s in sections if s.kind == SectionKind.FAQS), None),
-        "severity_groups": severity_groups(
-            drug.side_effects.all(), filtering=filterset.is_filtering
-        ),
-        "severity_counts": severity_counts(drug, filterset),
+        "severity_groups": severity_groups(effects, filtering=filterset.is_filtering),
+        "frequency_groups": frequency_groups(effects) if group == "frequency" else [],
+        "group": group,
+        "group_links": grouping_links(action, params, group),
+        "severity_counts": counts,
         "filter": filterset,
+        "filter_note": filter_note(filterset, len(effects), sum(n for _, n in counts)),
         "faqs": list(drug.faqs.all()),
     }
 

@@ -32,3 +32,35 @@ def normalise(name: str) -> str:
     if words:
         words[-1] = _singular(words[-1])
     return " ".join(words)[:255]
+
+
+_JOINS = re.compile(r",|;|/|&|\bor\b|\band\b", re.IGNORECASE)
+
+
+def parts(name: str) -> list[str]:
+    """The terms a listing names, each normalised: "Headache or dizziness" ->
+    ["headache", "dizziness"]; a listing naming one thing -> its own term.
+
+    Words joined by "or", "and", commas or slashes (outside brackets) are
+    taken apart, so that a monograph listing "Headache" and one listing
+    "Headache or dizziness" can be matched on "headache".
+    """
+    whole = normalise(name)
+    outside = re.sub(r"\([^)]*\)", " ", re.sub(r"</?\w+\s*/?>", "", name))
+    found = [term for piece in _JOINS.split(outside) if (term := normalise(piece))]
+    found = list(dict.fromkeys(found))
+    return found if len(found) > 1 else [whole]
+
+
+def pattern(term: str) -> re.Pattern:
+    """Where a normalised term is written in text, in the singular or the plural,
+    whatever the case: "headache" finds "Headaches"."""
+    words = [re.escape(word) for word in term.split()]
+    if not words:
+        return re.compile(r"(?!)")
+    last = term.split()[-1]
+    endings = [re.escape(last) + "(?:e?s)?"]
+    if last.endswith("y"):
+        endings.append(re.escape(last[:-1]) + "ies")
+    words[-1] = "(?:" + "|".join(endings) + ")"
+    return re.compile(r"(?<!\w)" + r"[\s-]+".join(words) + r"(?!\w)", re.IGNORECASE)

@@ -12,7 +12,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from markdownx.views import ImageUploadView
 
-from . import changelog, fhir, monograph_body, search
+from . import changelog, comparison, fhir, monograph_body, search, workflow
 from .api import DrugSerializer, site_root
 from .choices import SectionKind, Severity
 from .filters import LETTERS, DrugFilter, SideEffectLookupFilter
@@ -40,7 +40,8 @@ class HomeView(TemplateView):
         published = Drug.objects.published().only("title", "slug", "reviewed_on", "updated")
         return super().get_context_data(
             letters=LETTERS,
-            recently_reviewed=published.filter(reviewed_on__isnull=False).order_by(
+            # Only reviews that still hold: not overdue, nothing changed since.
+            recently_reviewed=published.filter(workflow.review_holds()).order_by(
                 "-reviewed_on", "title"
             )[:6],
             recently_updated=published.order_by("-updated", "title")[:6],
@@ -328,7 +329,8 @@ class CompareView(RefusesNulMixin, TemplateView):
         response = super().get(request, *args, **kwargs)
         context = response.context_data
         if "chosen" not in context:  # an address that names too few or too many
-            return shows(response, drug_ids=[])
+            # A medicine waiting for a second is named by a search, as below.
+            return shows(response, drug_ids=[], listings="waiting" in context)
         # A name other than a page address is matched by searching every monograph
         # (and one matching none may match one published later): any change may
         # move it. Page addresses name their monographs alone.
@@ -340,16 +342,26 @@ class CompareView(RefusesNulMixin, TemplateView):
         return shows(response, drug_ids=drug_ids, listings=not by_address)
 
     def get_context_data(self, **kwargs):
-        names = [n.strip() for n in self.request.GET.getlist("drug") if n.strip()]
+        # "Compare with another medicine" on a monograph page names it as ``with``:
+        # the form waits for a second name, and nothing is wrong yet.
+        given = [n.strip() for n in self.request.GET.getlist("with") if n.strip()]
+        names = given + [n.strip() for n in self.request.GET.getlist("drug") if n.strip()]
         # Older links list page addresses: ?drugs=ibuprofen,paracetamol
         names += [n.strip() for n in self.request.GET.get("drugs", "").split(",") if n.strip()]
         names = list(dict.fromkeys(names))[:10]
         context = {"names": names, "limits": self.limits, "fields": range(self.limits[1])}
-        if len(names) == 1:
+        if len(names) == 1 and len(given) == 1:
+            context["waiting"] = True
+        elif len(names) == 1:
             context["error"] = "Add one to three more medicines to compare with it."
         elif names and not self.limits[0] <= len(names) <= self.limits[1]:
             context["error"] = "Choose between two and four medicines to compare."
-        if not names or "error" in context:
+        if len(names) < 2 or "error" in context:
+            if context.get("waiting"):
+                published = Drug.objects.published().only("title", "slug")
+                [named] = search.name_medicines(published, names)
+                names = [named.drug.title if named.drug else named.typed]
+                context["waiting"] = names[0]
             context["inputs"] = (names + [""] * self.limits[1])[: self.limits[1]]
             return super().get_context_data(**context, **kwargs)
         published = Drug.objects.published()
@@ -362,27 +374,9 @@ class CompareView(RefusesNulMixin, TemplateView):
         drugs = [found[pk] for pk in pks if pk in found]
         if any(c.drug is None for c in chosen):
             context["error"] = "Some names match no published monograph; see below."
-        kinds = [k for k in SectionKind if k not in (SectionKind.OTHER, SectionKind.DISCLAIMER)]
         context["drugs"] = drugs
-        context["rows"] = [
-            {
-                "kind": kind,
-                "cells": [[s for s in d.sections.all() if s.kind == kind] for d in drugs],
-            }
-            for kind in kinds
-            if any(s.kind == kind for d in drugs for s in d.sections.all())
-        ]
-        effects: dict[str, dict] = {}
-        for column, drug in enumerate(drugs):
-            for effect in drug.side_effects.all():
-                row = effects.setdefault(
-                    effect.term, {"name": effect.name, "cells": [None] * len(drugs)}
-                )
-                row["cells"][column] = row["cells"][column] or effect
-        context["side_effects"] = sorted(
-            effects.values(),
-            key=lambda r: (-sum(c is not None for c in r["cells"]), r["name"].casefold()),
-        )
+        context["rows"] = comparison.section_rows(drugs)
+        context["side_effects"] = comparison.side_effect_rows(drugs)
         return super().get_context_data(**context, **kwargs)
 
 

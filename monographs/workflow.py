@@ -285,6 +285,15 @@ def queues(today: datetime.date | None = None, *, soon_days: int = 30) -> dict[s
     }
 
 
+def review_holds(today: datetime.date | None = None) -> Q:
+    """Monographs whose review still holds: reviewed, not due yet, not changed since.
+    None of them is in the "overdue", "never reviewed" or "changed" queues."""
+    today = today or timezone.localdate()
+    return Q(reviewed_on__isnull=False, changed_since_review=False) & (
+        Q(review_due__isnull=True) | Q(review_due__gte=today)
+    )
+
+
 QUEUE_LABELS = {
     "in_review": "Waiting in review",
     "overdue": "Overdue for review",

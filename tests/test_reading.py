@@ -1,5 +1,6 @@
 """What readers see: home, list and search, lookup, comparison and machine-readable output."""
 
+import datetime
 import json
 import re
 
@@ -39,6 +40,29 @@ def test_home_has_search_letters_and_recent_monographs(db, client):
     assert f'href="{LIST}?letter=Q"' in content
     assert response.context["recently_reviewed"][0] == reviewed
     assert "Draftamine" not in content
+
+
+def test_recently_reviewed_lists_only_reviews_that_still_hold(db, client):
+    today = timezone.localdate()
+    day = datetime.timedelta(days=1)
+
+    def reviewed(title, on, due, changed=False):
+        drug = make_drug(title)
+        drug.reviewed_on, drug.review_due, drug.changed_since_review = on, due, changed
+        drug.save()
+        return drug
+
+    holds = reviewed("Holdamine", today - 10 * day, today + 300 * day)
+    reviewed("Dueamine", today - 5 * day, today)  # due today: still holds
+    reviewed("Overdamine", today - 2 * day, today - day)  # overdue
+    reviewed("Changamine", today - day, today + 300 * day, changed=True)  # edited since
+    make_drug("Neveramine")  # never reviewed
+    response = client.get("/")
+    assert [d.title for d in response.context["recently_reviewed"]] == ["Dueamine", "Holdamine"]
+    section = response.content.decode().split('id="reviewed-heading"')[1].split("</section>")[0]
+    assert "Holdamine" in section and "Overdamine" not in section
+    assert "Changamine" not in section and "Neveramine" not in section
+    assert holds.get_absolute_url() in section
 
 
 def test_list_filters_by_letter_kind_serious_side_effects_and_review(db, client):
@@ -234,7 +258,10 @@ def test_compare_puts_sections_and_side_effects_side_by_side(db, client):
     response = client.get(COMPARE, {"drugs": "alphamine,betamine"})
     assert response.context["drugs"] == [first, second]
     [row] = response.context["side_effects"]
-    assert [cell.severity for cell in row["cells"]] == [Severity.MILD, Severity.SERIOUS]
+    assert [[e.severity for e in cell] for cell in row["cells"]] == [
+        [Severity.MILD],
+        [Severity.SERIOUS],
+    ]
     assert [row["kind"].value for row in response.context["rows"]][:2] == ["usage", "side_effects"]
 
 

@@ -10,13 +10,20 @@ import re
 
 from ..choices import Frequency, Severity
 
+# The exporter's words for each severity. They are the file format's, not the
+# pages' labels (which may change): files exported earlier must read back the
+# same, and an export must write the same file again.
+EXPORT_SEVERITY_WORDS: dict[Severity, str] = {
+    Severity.MILD: "Common, usually mild",
+    Severity.SERIOUS: "Serious – contact a doctor",
+    Severity.EMERGENCY: "Emergency – get help now",
+}
+
 # (pattern, severity): words that say a reader should act on the side effect.
 SEVERITY_RULES: list[tuple[str, Severity]] = [
-    # The portal's own labels, as the exporter writes them for a pharmacist's
+    # The portal's own words, as the exporter writes them for a pharmacist's
     # choice: the only wording that yields EMERGENCY.
-    (re.escape(Severity.EMERGENCY.label.lower()), Severity.EMERGENCY),
-    (re.escape(Severity.SERIOUS.label.lower()), Severity.SERIOUS),
-    (re.escape(Severity.MILD.label.lower()), Severity.MILD),
+    *((re.escape(EXPORT_SEVERITY_WORDS[s].lower()), s) for s in reversed(Severity)),
     (r"\b(serious|severe|dangerous|life[- ]threatening|medical (attention|help)|"
      r"emergency|immediately|call (your|a) doctor|stop taking)\b", Severity.SERIOUS),
 ]  # fmt: skip
@@ -100,12 +107,12 @@ def export_label(severity: int, frequency: int) -> str:
     "Rare (≥1/10,000 to <1/1,000), Emergency – get help now": :func:`classify`
     reads it back as exactly these values.
     """
-    return f"{Frequency(frequency).label}, {Severity(severity).label}:"
+    return f"{Frequency(frequency).label}, {EXPORT_SEVERITY_WORDS[Severity(severity)]}:"
 
 
 _EXPORT_LABEL = re.compile(
     "^(" + "|".join(re.escape(f.label) for f in Frequency) + "), ("
-    + "|".join(re.escape(s.label) for s in Severity) + "):$"
+    + "|".join(re.escape(words) for words in EXPORT_SEVERITY_WORDS.values()) + "):$"
 )  # fmt: skip
 
 

@@ -30,6 +30,15 @@
     });
   });
 
+  // Filters sit behind a disclosure on narrow screens and show open on wide ones, by CSS
+  // (::details-content); a browser without it gets them opened here.
+  if (window.CSS && !CSS.supports("selector(::details-content)") &&
+      window.matchMedia("(min-width: 48rem)").matches) {
+    document.querySelectorAll("details.disclosure").forEach(function (details) {
+      details.open = true;
+    });
+  }
+
   // A printed monograph shows every answer, not just the questions.
   window.addEventListener("beforeprint", function () {
     document.querySelectorAll("details:not([open])").forEach(function (details) {
