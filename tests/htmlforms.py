@@ -24,7 +24,9 @@ class _FormReader(HTMLParser):
         if tag == "form" and not self.done:
             self.in_form = self.form_id is None or attrs.get("id") == self.form_id
             return
-        if not self.in_form:
+        # A control belongs to the form it names in its form attribute, wherever it is.
+        owner = attrs.get("form")
+        if not (owner == self.form_id if owner and self.form_id else self.in_form):
             return
         name = attrs.get("name")
         if tag == "input" and name and attrs.get("type", "text").lower() not in SKIPPED_INPUTS:
