@@ -264,7 +264,10 @@ class Drug(index.Indexed, models.Model):
         help_text="The published monograph this is the working draft of.",
     )
     review_note = models.TextField(
-        blank=True, editable=False, help_text="Why a Reviewer returned it to its author."
+        blank=True,
+        editable=False,
+        help_text="Why a Reviewer returned it to its author, or the author's note to the "
+        "Reviewer when submitting it.",
     )
 
     objects = DrugQuerySet.as_manager()

@@ -172,9 +172,11 @@ def take_step(
             )
         self_approved = transition.reviews and transition.target and self_approval(drug, user)
         done = transition.done + (" (self-approved)" if self_approved else "")
-        if step == "reject":
+        # The note between author and Reviewer: why it was returned, or what the
+        # author asks the Reviewer to look at; the next step replaces it.
+        if step in ("reject", "submit"):
             drug.review_note = note.strip()
-        elif step == "submit":
+        elif step == "withdraw":
             drug.review_note = ""
         if drug.is_working_draft and step == "publish":
             return approve(drug, user, done)

@@ -141,9 +141,11 @@ def test_an_edit_through_one_server_is_read_at_once_through_the_other(
                 assert old_text in reader_b.get(url).text  # not live before approval
                 for step in ("submit", "publish"):
                     page = editor.get(draft_change).text
+                    # The page's step buttons send the drug form; approving asks
+                    # "are you sure?" first, answered here.
                     done = editor.post(
                         f"{draft_change.removesuffix('change/')}workflow/{step}/",
-                        form_fields(page, f"workflow-{step}"),
+                        {**form_fields(page, "drug_form"), "_confirmed": ["yes"]},
                     )
                     assert done.status == 302, done.text[:2000]
 

@@ -9,11 +9,25 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from .. import merge, search, workflow
 from ..models import Drug
 from .forms import MergeForm
 from .ids import numeric_id, posted_int
+
+# What the workflow buttons of the drug's page send besides the step.
+FROM_PAGE = "_from_page"  # pressed on the page (not a script or a list action)
+FORM_SENT = "sections-TOTAL_FORMS"  # with the drug form's fields, edits and all
+DISCARD = "_discard_changes"  # the person chose to take the step without saving
+CONFIRMED = "_confirmed"  # asked "are you sure?" and said yes
+
+# Steps that change what readers see: asked again before they are taken.
+CONFIRMED_STEPS = ("publish", "archive")  # the steps of STEP_CONSEQUENCES
+STEP_CONSEQUENCES = {
+    "publish": "Readers will see this version of the monograph as soon as it is published.",
+    "archive": "Readers will no longer find the monograph; it can be reopened as a draft later.",
+}
 
 
 class ReviewMixin:
@@ -77,15 +91,32 @@ class ReviewMixin:
             raise Http404("No such workflow step.")
         if not workflow.allowed_for(request.user, transition):
             raise PermissionDenied
+        change_url = reverse("admin:monographs_drug_change", args=[drug.pk])
+        # The page's buttons send the whole drug form with the step: edits not
+        # saved yet must not be lost without a word.
+        if FORM_SENT in request.POST and DISCARD not in request.POST:
+            unsaved = self.unsaved_changes(request, drug)
+            if unsaved:
+                request.refused_step = (
+                    f"You have unsaved changes ({', '.join(unsaved)}): save them first, then "
+                    f"{transition.label.lower()}. They are still in the form below."
+                )
+                return self.changeform_view(request, str(drug.pk), form_url=change_url)
+        note = request.POST.get(f"note_{name}", request.POST.get("note", "")).strip()[:2000]
+        if FROM_PAGE in request.POST:
+            if name == "reject" and not note:
+                messages.error(request, "Say why you return it to its author: nothing was done.")
+                return HttpResponseRedirect(change_url)
+            if name in CONFIRMED_STEPS and not request.POST.get(CONFIRMED):
+                return self.confirm_step_view(request, drug, transition, note)
         loaded = posted_int(request, "opened_at_edit")
         try:
             done = workflow.take_step(
-                drug, name, request.user, expected_edit_count=loaded,
-                note=request.POST.get("note", "")[:2000],
-            )  # fmt: skip
+                drug, name, request.user, expected_edit_count=loaded, note=note
+            )
         except workflow.TransitionError as refusal:
             messages.error(request, str(refusal))
-            return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+            return HttpResponseRedirect(change_url)
         if done.pk != drug.pk:  # an approved working draft: now its live monograph
             messages.success(
                 request, f"{transition.done}: “{done}” is live with its draft’s changes."
@@ -93,6 +124,41 @@ class ReviewMixin:
         else:
             messages.success(request, f"{transition.done}: “{drug}”.")
         return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[done.pk]))
+
+    def unsaved_changes(self, request, drug) -> list[str]:
+        """What the drug form posted with a step changes of the saved monograph, by name."""
+        if not self.has_change_permission(request, drug):
+            return []  # a read-only page has nothing to save
+        form = self.get_form(request, drug, change=True)(request.POST, request.FILES, instance=drug)
+        changed = [
+            str(form.fields[name].label or name)
+            for name in form.changed_data
+            if name != "opened_at_edit"  # compared by the workflow itself
+        ]
+        formsets, _ = self._create_formsets(request, drug, change=True)
+        parts = [f.model._meta.verbose_name_plural for f in formsets if f.has_changed()]
+        return changed + [str(capfirst(part)) for part in parts]
+
+    def confirm_step_view(self, request, drug, transition, note):
+        """Asks again before a step readers notice (publishing, archiving), without JavaScript."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{self.step_label(drug, transition)}: “{drug}”?",
+            "opts": self.model._meta,
+            "original": drug,
+            "transition": transition,
+            "label": self.step_label(drug, transition),
+            "consequence": STEP_CONSEQUENCES.get(transition.name, ""),
+            "note": note,
+            "opened_at_edit": request.POST.get("opened_at_edit", ""),
+        }
+        return TemplateResponse(request, "admin/monographs/drug/confirm_step.html", context)
+
+    @staticmethod
+    def step_label(drug, transition) -> str:
+        if drug.is_working_draft and transition.name == "publish":
+            return "Approve: make it live"
+        return transition.label
 
     # The reviewers' dashboard.
 

@@ -83,13 +83,19 @@ def watched(page):
     """The page, recording every dialog it opens and every CSP violation it reports.
 
     ``page.dialogs`` and ``csp_violations(page)`` tell afterwards. Dialogs are
-    dismissed, so that a vector that did run cannot stall the test.
+    dismissed, so that a vector that did run cannot stall the test; a test that
+    expects the page to ask (a workflow step's "are you sure?") puts its answers
+    in ``page.confirm_answers``, and a confirm dialog takes the next one.
     """
     page.dialogs = []
+    page.confirm_answers = []
 
     def record(dialog):
         page.dialogs.append(f"{dialog.type}: {dialog.message!r} on {page.url}")
-        dialog.dismiss()
+        if dialog.type == "confirm" and page.confirm_answers and page.confirm_answers.pop(0):
+            dialog.accept()
+        else:
+            dialog.dismiss()
 
     page.on("dialog", record)
     page.add_init_script(WATCH)

@@ -108,8 +108,10 @@ def test_a_reviewer_publishes_with_the_workflow_button_under_the_csp(
     sign_in(page.context, live_server, reviewer)
     drug = Drug.objects.create(title="Pickamine", slug="pickamine", status=Status.IN_REVIEW)
     page.goto(live_server.url + reverse("admin:monographs_drug_change", args=[drug.pk]))
+    page.confirm_answers = [True]  # "Review and publish? Readers will see this version…"
     page.get_by_role("button", name="Review and publish").click()
     expect(page.locator(".messagelist .success")).to_contain_text("Reviewed and published")
+    assert page.dialogs[0].startswith("confirm: 'Review and publish?")
     drug = Drug.objects.get(pk=drug.pk)
     assert (drug.status, drug.reviewed_by) == (Status.PUBLISHED, reviewer)
     expect(page.locator(".workflow")).to_contain_text(f"Reviewed on {drug.reviewed_on:%-d %B %Y}")

@@ -53,6 +53,7 @@ def test_a_pharmacists_edit_of_a_live_monograph_goes_through_review(
     checker.goto(live_server.url + reverse("admin:monographs_drug_change", args=[draft.pk]))
     expect(checker.locator(".draft-changes")).to_contain_text("Checked by the pharmacy team")
     checker.screenshot(path=PROJECT_ROOT / "docs/screenshots/admin-draft-review.png")
+    checker.once("dialog", lambda dialog: dialog.accept())  # "Approve: make it live?"
     checker.get_by_role("button", name="Approve: make it live").click()
     expect(checker.locator(".messagelist .success")).to_contain_text("is live")
 

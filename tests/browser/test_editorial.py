@@ -96,6 +96,7 @@ def test_history_diff_and_dashboard_render_for_a_reviewer(
     page.locator('input[name="_continue"]').click()
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
 
+    page.once("dialog", lambda dialog: dialog.accept())  # "Review and publish? Readers will…"
     page.get_by_role("button", name="Review and publish").click()
     expect(page.locator(".messagelist")).to_contain_text("Reviewed and published")
     assert Drug.objects.get(pk=live_seed_drug.pk).status == Status.PUBLISHED
