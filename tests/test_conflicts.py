@@ -294,7 +294,7 @@ def test_the_same_row_changed_by_both_is_a_clash(drug, first, second, choice):
     shown = save(second, drug, ben_form)
     assert clashes(shown) == [key(drug, "Effect 1")]
     cells = {c.label: (c.mine, c.theirs) for c in shown.context["edit_merge"].clashes[0].cells}
-    assert cells["Detail"] == ("", "Ana's detail")
+    assert cells["Explanation"] == ("", "Ana's detail")
     assert cells["Severity"] == ("Emergency – get help now", "Serious – contact a doctor")
     assert effects(drug)["Effect 1"][:2] == ("Ana's detail", Severity.SERIOUS)
 

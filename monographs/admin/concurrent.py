@@ -24,6 +24,7 @@ the current edit count: saving it (with the clashes decided) is an ordinary
 save, merged again should yet another save come first.
 """
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django import forms
@@ -557,15 +558,25 @@ def _serialise(posted, drug, drug_out, out_rows, parts, current):
     return data, new_rows
 
 
+# The merge of the form being saved, for the admin's steps of this one call
+# (its form, its formsets, its page): set and reset around the call, never
+# carried on the request.
+posted_merge: ContextVar[EditMerge | None] = ContextVar("posted_merge", default=None)
+
+
 class ConcurrentEditsMixin:
     """The drug admin's side: a posted form is merged before the admin reads it."""
 
     def _changeform_view(self, request, object_id, form_url, extra_context):
         # Runs in the admin's transaction: the lock below holds until the save commits.
+        merge = None
         if request.method == "POST" and object_id is not None and "_saveasnew" not in request.POST:
-            request.edit_merge = self._merge_posted(request, object_id)
-        response = super()._changeform_view(request, object_id, form_url, extra_context)
-        merge = getattr(request, "edit_merge", None)
+            merge = self._merge_posted(request, object_id)
+        token = posted_merge.set(merge)
+        try:
+            response = super()._changeform_view(request, object_id, form_url, extra_context)
+        finally:
+            posted_merge.reset(token)
         if merge is not None and not merge.clashes and response.status_code == 302:
             messages.info(request, merge.saved_message())
         return response
@@ -583,15 +594,24 @@ class ConcurrentEditsMixin:
             if name in history.FIELDS[Drug]
         }
         parts = [Part.of(formset) for formset, _ in self.get_formsets_with_inlines(request, drug)]
-        merge = merge_posted(drug, request.POST, drug_fields, parts)
-        if merge is not None:
-            request.POST = merge.data
-        return merge
+        return merge_posted(drug, request.POST, drug_fields, parts)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        merge = getattr(request, "edit_merge", None)
-        if merge is not None:
-            # The form refuses to save while a clash is undecided.
-            form = type(form.__name__, (form,), {"edit_merge": merge})
-        return form
+        merge = posted_merge.get()
+        if merge is None:
+            return form
+
+        def __init__(self, data=None, *args, **kwargs):
+            # The merged form stands for what was posted; the form refuses to
+            # save while a clash is undecided.
+            form.__init__(self, merge.data if data is not None else None, *args, **kwargs)
+
+        return type(form.__name__, (form,), {"edit_merge": merge, "__init__": __init__})
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        merge = posted_merge.get()
+        if merge is not None and "data" in kwargs:
+            kwargs["data"] = merge.data
+        return kwargs

@@ -12,10 +12,10 @@ from .. import history, search, workflow
 from ..choices import SIDE_EFFECT_FIELDS
 from ..models import Drug, Faq, Ingredient, Section, SideEffect
 from . import parts
-from .concurrent import ConcurrentEditsMixin
+from .concurrent import ConcurrentEditsMixin, posted_merge
 from .forms import MARKDOWN_EDITOR, DrugForm
 from .history import HistoryMixin
-from .review import STEP_CONSEQUENCES, ReviewMixin
+from .review import STEP_CONSEQUENCES, ReviewMixin, refused_step
 
 # Set only by the review workflow (workflow.py), never typed into the form.
 WORKFLOW_FIELDS = [
@@ -143,7 +143,7 @@ class DrugAdmin(ConcurrentEditsMixin, ReviewMixin, HistoryMixin, VersionAdmin):
         kwargs.setdefault("labels", parts.DRUG_LABELS)
         kwargs.setdefault("help_texts", parts.DRUG_HELP)
         form = super().get_form(request, obj, change=change, **kwargs)
-        refusal = getattr(request, "refused_step", None)
+        refusal = refused_step.get()
         if refusal is None:
             return form
 
@@ -201,7 +201,7 @@ class DrugAdmin(ConcurrentEditsMixin, ReviewMixin, HistoryMixin, VersionAdmin):
         form = context["adminform"].form
         context["conflict"] = form.conflict
         context["error_summary"] = parts.error_summary(form, context["inline_admin_formsets"])
-        merge = getattr(request, "edit_merge", None)
+        merge = posted_merge.get()
         context["edit_merge"] = merge if merge is not None and merge.clashes else None
         # A monograph made in bulk starts its history when first opened for editing.
         opened = obj is not None and change and request.method == "GET"

@@ -1,5 +1,7 @@
 """The review side of the drug admin: workflow steps, the dashboard, merging duplicates."""
 
+from contextvars import ContextVar
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -28,6 +30,11 @@ STEP_CONSEQUENCES = {
     "publish": "Readers will see this version of the monograph as soon as it is published.",
     "archive": "Readers will no longer find the monograph; it can be reopened as a draft later.",
 }
+
+
+# Why a workflow step sent with unsaved edits was refused, for the form shown
+# again in its place (DrugAdmin.get_form): set for that one call only.
+refused_step: ContextVar[str | None] = ContextVar("refused_step", default=None)
 
 
 class ReviewMixin:
@@ -97,11 +104,14 @@ class ReviewMixin:
         if FORM_SENT in request.POST and DISCARD not in request.POST:
             unsaved = self.unsaved_changes(request, drug)
             if unsaved:
-                request.refused_step = (
+                token = refused_step.set(
                     f"You have unsaved changes ({', '.join(unsaved)}): save them first, then "
                     f"{transition.label.lower()}. They are still in the form below."
                 )
-                return self.changeform_view(request, str(drug.pk), form_url=change_url)
+                try:
+                    return self.changeform_view(request, str(drug.pk), form_url=change_url)
+                finally:
+                    refused_step.reset(token)
         note = request.POST.get(f"note_{name}", request.POST.get("note", "")).strip()[:2000]
         if FROM_PAGE in request.POST:
             if name == "reject" and not note:
