@@ -1,4 +1,5 @@
-"""The review side of the drug admin: workflow steps, the dashboard, merging duplicates."""
+"""The review side of the drug admin: workflow steps, approvals to go live later, the
+dashboard, merging duplicates."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from .. import merge, search, workflow
 from ..models import Drug
-from .forms import MergeForm
+from .forms import MergeForm, ScheduleForm
 from .ids import numeric_id, posted_int
 
 
@@ -24,7 +25,7 @@ class ReviewMixin:
         if not self.may_edit(request):
             raise PermissionDenied
         try:
-            draft = workflow.open_working_draft(live, request.user)
+            draft = workflow.open_working_draft(live, request.user, request=request)
         except workflow.TransitionError as refusal:
             messages.error(request, str(refusal))
             return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[live.pk]))
@@ -58,7 +59,7 @@ class ReviewMixin:
         done, refused = [], []
         for drug in queryset:
             try:
-                workflow.take_step(drug, transition.name, request.user)
+                workflow.take_step(drug, transition.name, request.user, request=request)
                 done.append(str(drug))
             except workflow.TransitionError as refusal:
                 refused.append(str(refusal))
@@ -80,7 +81,7 @@ class ReviewMixin:
         try:
             done = workflow.take_step(
                 drug, name, request.user, expected_edit_count=loaded,
-                note=request.POST.get("note", "")[:2000],
+                note=request.POST.get("note", "")[:2000], request=request,
             )  # fmt: skip
         except workflow.TransitionError as refusal:
             messages.error(request, str(refusal))
@@ -92,6 +93,60 @@ class ReviewMixin:
         else:
             messages.success(request, f"{transition.done}: “{drug}”.")
         return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[done.pk]))
+
+    # Approving to go live later, and taking that back.
+
+    def schedule_view(self, request, object_id):
+        drug = get_object_or_404(Drug, pk=numeric_id(object_id))
+        if not (self.may_edit(request) and self.has_publish_permission(request)):
+            raise PermissionDenied
+        back = HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+        form = ScheduleForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, f"Not scheduled: {error}")
+            return back
+        try:
+            drug = workflow.schedule(
+                drug, request.user, form.cleaned_data["goes_live_at"],
+                expected_edit_count=form.cleaned_data["opened_at_edit"], request=request,
+            )  # fmt: skip
+        except workflow.TransitionError as refusal:
+            messages.error(request, str(refusal))
+            return back
+        messages.success(
+            request,
+            f"Approved: “{drug}” goes live on {workflow.local_time(drug.goes_live_at)}. "
+            "Readers see what they see now until then.",
+        )
+        return back
+
+    def unschedule_view(self, request, object_id):
+        drug = get_object_or_404(Drug, pk=numeric_id(object_id))
+        if not (self.may_edit(request) and self.has_publish_permission(request)):
+            raise PermissionDenied
+        try:
+            workflow.cancel_schedule(drug, request.user, request=request)
+        except workflow.TransitionError as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, f"Cancelled: “{drug}” waits in review again.")
+        if request.POST.get("back") == "dashboard":
+            return HttpResponseRedirect(reverse("admin:monographs_drug_review"))
+        return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+
+    def schedule_context(self, request, drug: Drug) -> dict:
+        """What the change page says and offers of going live later."""
+        may_publish = any(t.name == "publish" for t in workflow.available(request.user, drug))
+        return {
+            "may_schedule": may_publish,
+            "may_cancel": drug.is_scheduled and self.has_publish_permission(request),
+            # The earliest a browser's date-and-time field offers: now, in the site's zone.
+            "earliest": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "when": workflow.local_time(drug.goes_live_at) if drug.is_scheduled else "",
+            "time_zone": timezone.get_current_timezone_name(),
+        }
 
     # The reviewers' dashboard.
 
@@ -117,6 +172,8 @@ class ReviewMixin:
             "opts": self.model._meta,
             "queues": queues,
             "chart": due_chart(workflow.due_by_month(today)),
+            "scheduled": workflow.scheduled()[:50],
+            "scheduled_count": workflow.scheduled().count(),
             "interval_months": settings.MONOGRAPH_REVIEW_INTERVAL_MONTHS,
         }
         return TemplateResponse(request, "admin/monographs/drug/review.html", context)
@@ -139,7 +196,7 @@ class ReviewMixin:
         if request.method == "POST" and form.is_valid():
             try:
                 into = (
-                    workflow.open_working_draft(kept, request.user)
+                    workflow.open_working_draft(kept, request.user, request=request)
                     if kept.edited_in_a_draft
                     else None
                 )
@@ -149,7 +206,7 @@ class ReviewMixin:
                     request.user,
                     expected_edit_counts=(form.cleaned_data["kept_edit_count"],
                                        form.cleaned_data["duplicate_edit_count"]),
-                    into=into,
+                    into=into, request=request,
                 )  # fmt: skip
             except (merge.MergeError, workflow.TransitionError) as refusal:
                 messages.error(request, str(refusal))
