@@ -1,12 +1,17 @@
 """Staff accounts in the admin: resetting a colleague's second factor, and the audit log."""
 
+import datetime
+
 import django_otp.plugins.otp_static.admin
 import django_otp.plugins.otp_totp.admin
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Exists, OuterRef
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -96,7 +101,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the log is written by the portal, never by hand. Reviewers read it
     (migration 0011 gives their group ``view_auditevent``), as superusers do."""
 
-    list_display = ["when", "action", "username", "monograph", "remote_addr", "detail"]
+    list_display = ["when", "action", "username", "monograph", "address", "details"]
     list_filter = [
         "action",
         ("user", admin.RelatedOnlyFieldListFilter),
@@ -117,6 +122,20 @@ class AuditEventAdmin(admin.ModelAdmin):
             event.drug_label,
         )
 
+    @admin.display(description="from (address)", ordering="remote_addr")
+    def address(self, event):
+        return event.remote_addr or "–"
+
+    @admin.display(description="detail")
+    def details(self, event):
+        if not event.detail:
+            return "–"
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}: {}",
+            ((key.replace("_", " "), _readable(value)) for key, value in event.detail.items()),
+        )
+
     def has_add_permission(self, request):
         return False
 
@@ -125,3 +144,19 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _readable(value) -> str:
+    """A detail's value as a person reads it: times in the site's zone, lists as lists."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "none"
+    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if timezone.is_aware(moment):
+            return date_format(timezone.localtime(moment), "j M Y, H:i T")
+    return str(value)

@@ -290,7 +290,7 @@ def test_the_change_page_says_when_it_goes_live_and_offers_to_cancel(reviewer):
     assert 'id="schedule-form"' in html and 'type="datetime-local"' in html
     schedule(client, drug, in_days(1))
     html = client.get(change_url(drug)).content.decode()
-    assert "Approved to go live on" in html and "by rae" in html
+    assert "Approved to go live on" in html and "by Rae Okafor" in html
     assert reverse("admin:monographs_drug_unschedule", args=[drug.pk]) in html
 
 
