@@ -65,7 +65,7 @@ STEPS = [
 
 
 @pytest.mark.parametrize(("name", "status", "role", "action"), STEPS, ids=[s[0] for s in STEPS])
-def test_each_workflow_step_is_an_event(request, name, status, role, action):
+def test_each_workflow_step_is_an_event(db, request, name, status, role, action):
     user = request.getfixturevalue(role)
     drug = make_drug("Steppamine", status=status)
     assert press(client_of(user), drug, name, note="Needs a source").status_code == 302
