@@ -5,6 +5,11 @@
 
 Extra keyword arguments go into the event's small JSON ``detail``; keep them to
 names and identifiers (never a password, a code or a secret).
+
+Call it inside the transaction that makes the change: a change rolled back
+leaves no event. An event about a working draft is filed under its published
+monograph (with ``working_draft: true``), so that a monograph's events tell
+its whole story: the draft itself is gone once approved.
 """
 
 from .models import AuditEvent, Drug
@@ -19,6 +24,9 @@ def record(
         user = getattr(request, "user", None)
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
+    if drug is not None and drug.draft_of_id is not None:
+        drug = drug.draft_of
+        detail["working_draft"] = True
     return AuditEvent.objects.create(
         action=action,
         user=user,

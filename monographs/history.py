@@ -15,6 +15,7 @@ from django.db import models
 from reversion.errors import RevertError
 from reversion.models import Version
 
+from . import audit
 from .choices import SIDE_EFFECT_FIELDS
 from .models import Drug, Faq, Ingredient, Section, SideEffect
 
@@ -425,8 +426,9 @@ def write_parts(target: Drug, versions: dict[type[models.Model], list[Version]])
             obj.save()
 
 
-def restore(version: Version, target: Drug, user) -> Drug:
-    """Write what ``version`` recorded of its monograph onto ``target``, as one revision.
+def restore(version: Version, target: Drug, user, *, request=None) -> Drug:
+    """Write what ``version`` recorded of its monograph onto ``target``, as one revision
+    and one event of the audit log.
 
     ``target`` is the monograph itself, or the working draft of a published
     one: restoring never changes a status, so nothing goes live by it.
@@ -446,16 +448,26 @@ def restore(version: Version, target: Drug, user) -> Drug:
         reversion.set_comment(f"Restored the version saved on {when:%Y-%m-%d %H:%M}")
         target.save()
         write_parts(target, versions)
+    audit.record(
+        audit.Action.RESTORED,
+        user=user,
+        drug=target,
+        request=request,
+        version=version.pk,
+        saved=when.isoformat(),
+    )
     return target
 
 
-def recover(version: Version, user) -> Drug:
-    """Bring a deleted monograph back, with its parts, as a draft, as one revision."""
+def recover(version: Version, user, *, request=None) -> Drug:
+    """Bring a deleted monograph back, with its parts, as a draft, as one revision
+    and one event of the audit log."""
     from .choices import Status
 
     versions = own_versions(version)
     drug = version._object_version.object
     drug.status = Status.DRAFT  # back, but not public until a Reviewer publishes it
+    drug.goes_live_at = drug.scheduled_by = drug.scheduled_at_edit = None  # nor approved
     drug.mark_text_edited()
     with reversion.create_revision():
         reversion.set_user(user)
@@ -463,6 +475,7 @@ def recover(version: Version, user) -> Drug:
         drug.save(force_insert=True)
         drug.link_ingredients()
         write_parts(drug, versions)
+    audit.record(audit.Action.RECOVERED, user=user, drug=drug, request=request, version=version.pk)
     return drug
 
 

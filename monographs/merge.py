@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import reversion
 from django.db import transaction
 
-from . import search
+from . import audit, search
 from .choices import SIDE_EFFECT_FIELDS, SIDE_EFFECT_LIST_FIELDS, Status
 from .models import Drug, Faq, Section, SideEffect
 
@@ -57,6 +57,7 @@ def merge(
     *,
     expected_edit_counts: tuple[int, int] | None = None,
     into: Drug | None = None,
+    request=None,
 ) -> Drug:
     """Merge ``duplicate`` into the monograph it duplicates (or ``into``, its working
     draft); return the monograph that took the parts.
@@ -65,7 +66,9 @@ def merge(
     comes from. ``expected_edit_counts`` (kept, duplicate) refuses a merge of
     monographs changed since the page that chose was loaded. ``into`` is the
     kept monograph's working draft when it is published: readers keep its
-    approved text until a reviewer approves the merged draft.
+    approved text until a reviewer approves the merged draft. The merge is one
+    event of the audit log, filed under the monograph that stays (``request``:
+    where it came from).
     """
     with transaction.atomic():
         duplicate = Drug.objects.select_for_update().get(pk=duplicate.pk)
@@ -103,6 +106,16 @@ def merge(
             duplicate.save()
             reversion.add_to_revision(target)
             reversion.add_to_revision(duplicate)
+        audit.record(
+            audit.Action.MERGED,
+            user=user,
+            drug=kept,
+            request=request,
+            duplicate=str(duplicate),
+            duplicate_id=duplicate.pk,
+            took=[part.name for part in taken],
+            into_working_draft=into is not None,
+        )
         search.reindex(target)
         search.reindex(duplicate)
     return target

@@ -269,6 +269,26 @@ class Drug(index.Indexed, models.Model):
         help_text="Why a Reviewer returned it to its author, or the author's note to the "
         "Reviewer when submitting it.",
     )
+    # Approved to go live later: `manage.py publish_scheduled` publishes it (or
+    # approves its working draft) once the time has come, as ``scheduled_by``.
+    goes_live_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When its approval takes effect."
+    )
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="scheduled_drugs",
+        help_text="The Reviewer who approved it to go live later.",
+    )
+    scheduled_at_edit = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The edit count it was approved at: an edit since voids the approval.",
+    )
 
     objects = DrugQuerySet.as_manager()
 
@@ -310,6 +330,12 @@ class Drug(index.Indexed, models.Model):
             # page addresses (slugs) stay unique.
             models.Index(fields=["source_path"], name="drug_source_path_idx"),
             models.Index(fields=["title"], name="drug_title_idx"),
+            # What `publish_scheduled` looks for every minute: the few that are scheduled.
+            models.Index(
+                fields=["goes_live_at"],
+                name="drug_goes_live_idx",
+                condition=models.Q(goes_live_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(slug=""), name="drug_slug_not_empty"),
@@ -411,6 +437,15 @@ class Drug(index.Indexed, models.Model):
     @property
     def edited_since_import(self) -> bool:
         return self.imported_at_edit is not None and self.edit_count != self.imported_at_edit
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.goes_live_at is not None
+
+    @property
+    def edited_since_scheduled(self) -> bool:
+        """Changed after a Reviewer approved it to go live later: that approval no longer holds."""
+        return self.is_scheduled and self.edit_count != self.scheduled_at_edit
 
 
 @reversion.register()
@@ -719,8 +754,9 @@ class SearchEntry(models.Model):
 
 class AuditEvent(models.Model):
     """One thing someone did that a publisher of medical information must be able to show:
-    signing in and out, lockouts, second factors enrolled or reset, and (later) workflow
-    steps, restores and imports. Written by ``monographs.audit.record``, never edited."""
+    signing in and out, lockouts, second factors enrolled or reset, workflow steps,
+    approvals and schedules, restores, recoveries, deletions, merges and imports.
+    Written by ``monographs.audit.record``, never edited."""
 
     class Action(models.TextChoices):
         SIGN_IN = "sign_in", "Signed in"
@@ -729,6 +765,28 @@ class AuditEvent(models.Model):
         LOCKED_OUT = "locked_out", "Locked out after failed sign-ins"
         DEVICE_ENROLLED = "device_enrolled", "Second factor enrolled"
         DEVICE_RESET = "device_reset", "Second factor reset"
+        # The review workflow (monographs/workflow.py), one per step.
+        SUBMITTED = "submitted", "Submitted for review"
+        WITHDRAWN = "withdrawn", "Returned to draft"
+        REJECTED = "rejected", "Returned to its author"
+        PUBLISHED = "published", "Reviewed and published"
+        APPROVED = "approved", "Working draft approved (live)"
+        REVIEWED = "reviewed", "Marked reviewed"
+        UNPUBLISHED = "unpublished", "Unpublished"
+        ARCHIVED = "archived", "Archived"
+        REOPENED = "reopened", "Reopened as a draft"
+        DRAFT_OPENED = "draft_opened", "Working draft opened"
+        SCHEDULED = "scheduled", "Approved to go live later"
+        SCHEDULE_CANCELLED = "schedule_cancelled", "Scheduled approval cancelled"
+        WENT_LIVE = "went_live", "Went live as scheduled"
+        # History, merging and importing.
+        RESTORED = "restored", "Earlier version restored"
+        RECOVERED = "recovered", "Deleted monograph recovered"
+        DELETED = "deleted", "Deleted"
+        MERGED = "merged", "Duplicate merged"
+        IMPORT_RUN = "import_run", "Import run"
+        IMPORTED = "imported", "Created by an import"
+        IMPORT_UPDATED = "import_updated", "Updated by an import"
 
     when = models.DateTimeField(default=timezone.now)
     user = models.ForeignKey(

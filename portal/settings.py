@@ -266,7 +266,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"  # British English dates and numbers; the site speaks English only
-TIME_ZONE = "UTC"
+# The site's time zone: how staff pages show times, and how a Reviewer's "goes live
+# at" is read (e.g. Europe/London). Stored times are UTC whatever it is.
+TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 # No translations: Django's own advice for a site in one language. It also spares
 # a lookup of the active language for each tag and filter (docs/PERFORMANCE.md).
 USE_I18N = False

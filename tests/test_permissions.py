@@ -15,6 +15,7 @@ Outcomes:
 - IGNORED: answered, but the POST changed nothing (an action the user is not offered).
 """
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
@@ -28,6 +29,7 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 from reversion.models import Version
@@ -221,6 +223,20 @@ def audit_event(w):
     return w.audit_event.pk
 
 
+def schedule_form(w):
+    waiting = Drug.objects.get(pk=w.waiting.pk)
+    when = timezone.localtime(timezone.now() + datetime.timedelta(days=2))
+    return {"goes_live_at": when.strftime("%Y-%m-%dT%H:%M"), "opened_at_edit": waiting.edit_count}
+
+
+def scheduled(w):
+    return Drug.objects.get(pk=w.waiting.pk).is_scheduled
+
+
+def unscheduled(w):
+    return not Drug.objects.get(pk=w.scheduled.pk).is_scheduled
+
+
 def delete_action(w):
     return {"action": "delete_selected", "_selected_action": [w.drug.pk], "post": "yes"}
 
@@ -266,6 +282,10 @@ ENDPOINTS = [
     step("reopen step", "reopen", "archived"),
     post("publish action", "admin:monographs_drug_changelist", data=publish_action,
          effect=moved("waiting", "publish")),
+    post("approve to go live later", "admin:monographs_drug_schedule", lambda w: w.waiting.pk,
+         data=schedule_form, effect=scheduled),
+    post("cancel going live", "admin:monographs_drug_unschedule", lambda w: w.scheduled.pk,
+         data=lambda w: {}, effect=unscheduled),
     get("user list", "admin:auth_user_changelist"),
     get("user add form", "admin:auth_user_add"),
     get("user change form", "admin:auth_user_change", someone),
@@ -283,6 +303,8 @@ ENDPOINTS = [
     get("audit event", "admin:monographs_auditevent_change", audit_event),
     Endpoint("audit log by action", "get",
              lambda w: reverse("admin:monographs_auditevent_changelist") + "?action=sign_in"),
+    Endpoint("audit log by monograph", "get",
+             lambda w: reverse("admin:monographs_auditevent_changelist") + f"?drug={w.drug.pk}"),
     get("backup codes", "two_factor:backup_tokens"),
     post("markdown preview", "markdownx_markdownify", data=lambda w: {"content": "**x**"}),
     post("image upload", "markdownx_upload", data=png, effect=image_stored),
@@ -327,6 +349,9 @@ MATRIX = {
     "archive step":         (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
     "reopen step":          (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
     "publish action":       (LOGIN,   LOGIN,  DENIED, IGNORED,  OK,      OK),
+    # Approving to go live later is publishing: the Reviewers'.
+    "approve to go live later": (LOGIN, LOGIN, DENIED, DENIED,  OK,      OK),
+    "cancel going live":    (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
     "user list":            (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
     "user add form":        (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
     "user change form":     (LOGIN,   LOGIN,  DENIED, DENIED,   DENIED,  OK),
@@ -342,6 +367,7 @@ MATRIX = {
     "audit log":            (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
     "audit event":          (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
     "audit log by action":  (LOGIN,   LOGIN,  DENIED, DENIED,   OK,      OK),
+    "audit log by monograph": (LOGIN, LOGIN,  DENIED, DENIED,   OK,      OK),
     # Any signed-in account makes its own backup codes, once past the second factor.
     "backup codes":         (LOGIN,   LOGIN,  OK,     OK,       OK,      OK),
     "markdown preview":     (LOGIN,   LOGIN,  DENIED, OK,       OK,      OK),
@@ -378,6 +404,9 @@ def world(db, settings, tmp_path):
         drug=drug,
         draft=make_drug(status=Status.DRAFT),
         waiting=make_drug(status=Status.IN_REVIEW),
+        scheduled=workflow.schedule(
+            make_drug(status=Status.IN_REVIEW), root, timezone.now() + datetime.timedelta(days=1)
+        ),
         archived=make_drug(status=Status.ARCHIVED),
         duplicate=flagged_duplicate(drug),
         lost_version=Version.objects.get_deleted(Drug).get().pk,

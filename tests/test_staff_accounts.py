@@ -282,7 +282,7 @@ def test_the_audit_log_is_read_only_in_the_admin(admin_user):
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
     listing = client.get(reverse("admin:monographs_auditevent_changelist")).content.decode()
-    for filter_title in ("By action", "By user", "By drug"):
+    for filter_title in ("By action", "By user", "By monograph"):
         assert filter_title in listing
 
 

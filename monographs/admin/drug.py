@@ -217,6 +217,7 @@ class DrugAdmin(ConcurrentEditsMixin, ReviewMixin, HistoryMixin, VersionAdmin):
                 }
                 for step in context["transitions"]
             ]
+            context["schedule"] = self.schedule_context(request, obj)
             context["may_edit"] = self.may_edit(request)
             if obj.is_working_draft:
                 live = obj.draft_of
@@ -249,6 +250,16 @@ class DrugAdmin(ConcurrentEditsMixin, ReviewMixin, HistoryMixin, VersionAdmin):
                 "<path:object_id>/working-draft/",
                 wrap(require_POST(self.working_draft_view)),
                 name="monographs_drug_working_draft",
+            ),
+            path(
+                "<path:object_id>/schedule/",
+                wrap(require_POST(self.schedule_view)),
+                name="monographs_drug_schedule",
+            ),
+            path(
+                "<path:object_id>/schedule/cancel/",
+                wrap(require_POST(self.unschedule_view)),
+                name="monographs_drug_unschedule",
             ),
             path(
                 "<path:object_id>/workflow/<slug:name>/",

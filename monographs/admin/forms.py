@@ -109,6 +109,25 @@ class DrugForm(forms.ModelForm):
         return cleaned
 
 
+class ScheduleForm(forms.Form):
+    """A Reviewer's approval to go live later: when, in the site's time zone."""
+
+    goes_live_at = forms.DateTimeField(
+        label="Goes live at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        # What a browser's date-and-time field sends, and what a person types without one.
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+    )
+    opened_at_edit = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def clean_goes_live_at(self):
+        when = self.cleaned_data["goes_live_at"]
+        if when <= timezone.now():
+            shown = date_format(timezone.localtime(when), "j F Y, H:i T")
+            raise ValidationError(f"{shown} has passed: choose a time to come.", code="past")
+        return when
+
+
 class MergeForm(forms.Form):
     """Where each part of the merged monograph comes from."""
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from .. import history, search, workflow
+from .. import audit, history, search, workflow
 from ..models import Drug
 from .forms import Conflict
 from .ids import numeric_id, posted_int
@@ -81,10 +81,10 @@ class HistoryMixin:
                     conflict = Conflict(drug.pk, loaded, current.edit_count)
                 elif current.edited_in_a_draft:
                     # Published: the restored text waits in its working draft for review.
-                    current = workflow.open_working_draft(current, request.user)
-                    history.restore(version, current, request.user)
+                    current = workflow.open_working_draft(current, request.user, request=request)
+                    history.restore(version, current, request.user, request=request)
                 else:
-                    history.restore(version, current, request.user)
+                    history.restore(version, current, request.user, request=request)
             if conflict is None:
                 search.reindex(current)
                 when = date_format(timezone.localtime(version.revision.date_created), "j F Y, H:i")
@@ -118,7 +118,7 @@ class HistoryMixin:
         if request.method == "POST":
             try:
                 with transaction.atomic():
-                    drug = history.recover(version, request.user)
+                    drug = history.recover(version, request.user, request=request)
             except IntegrityError:
                 messages.error(
                     request,
@@ -150,18 +150,28 @@ class HistoryMixin:
         return admin.ModelAdmin.changelist_view(self, request, extra_context)
 
     def delete_model(self, request, obj):
+        # The admin's delete page runs this in a transaction of its own.
         record_deletion(request, [obj])
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
-        record_deletion(request, list(queryset))
-        super().delete_queryset(request, queryset)
+        # The list's action does not: the records and the deletion commit together.
+        with transaction.atomic():
+            drugs = list(queryset)
+            record_deletion(request, drugs, from_list=True)
+            super().delete_queryset(request, queryset)
 
 
-def record_deletion(request, drugs) -> None:
-    """Keep a last revision of each monograph being deleted, so that it can be recovered."""
+def record_deletion(request, drugs, *, from_list: bool = False) -> None:
+    """Keep a last revision of each monograph being deleted, so that it can be recovered,
+    and an event of the audit log for each (the event keeps the monograph's title)."""
     with reversion.create_revision():
         reversion.set_user(request.user)
         reversion.set_comment("Deleted")
         for drug in drugs:
             reversion.add_to_revision(drug)
+    for drug in drugs:
+        detail = {"drug_id": drug.pk, "slug": drug.slug}
+        if from_list:
+            detail["with"] = len(drugs)  # deleted together, from the list
+        audit.record(audit.Action.DELETED, user=request.user, drug=drug, request=request, **detail)

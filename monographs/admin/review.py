@@ -1,4 +1,5 @@
-"""The review side of the drug admin: workflow steps, the dashboard, merging duplicates."""
+"""The review side of the drug admin: workflow steps, approvals to go live later, the
+dashboard, merging duplicates."""
 
 from contextvars import ContextVar
 
@@ -15,7 +16,7 @@ from django.utils.text import capfirst
 
 from .. import merge, search, workflow
 from ..models import Drug
-from .forms import MergeForm
+from .forms import MergeForm, ScheduleForm
 from .ids import numeric_id, posted_int
 
 # What the workflow buttons of the drug's page send besides the step.
@@ -46,7 +47,7 @@ class ReviewMixin:
         if not self.may_edit(request):
             raise PermissionDenied
         try:
-            draft = workflow.open_working_draft(live, request.user)
+            draft = workflow.open_working_draft(live, request.user, request=request)
         except workflow.TransitionError as refusal:
             messages.error(request, str(refusal))
             return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[live.pk]))
@@ -80,7 +81,7 @@ class ReviewMixin:
         done, refused = [], []
         for drug in queryset:
             try:
-                workflow.take_step(drug, transition.name, request.user)
+                workflow.take_step(drug, transition.name, request.user, request=request)
                 done.append(str(drug))
             except workflow.TransitionError as refusal:
                 refused.append(str(refusal))
@@ -122,7 +123,12 @@ class ReviewMixin:
         loaded = posted_int(request, "opened_at_edit")
         try:
             done = workflow.take_step(
-                drug, name, request.user, expected_edit_count=loaded, note=note
+                drug,
+                name,
+                request.user,
+                expected_edit_count=loaded,
+                note=note,
+                request=request,
             )
         except workflow.TransitionError as refusal:
             messages.error(request, str(refusal))
@@ -170,6 +176,60 @@ class ReviewMixin:
             return "Approve: make it live"
         return transition.label
 
+    # Approving to go live later, and taking that back.
+
+    def schedule_view(self, request, object_id):
+        drug = get_object_or_404(Drug, pk=numeric_id(object_id))
+        if not (self.may_edit(request) and self.has_publish_permission(request)):
+            raise PermissionDenied
+        back = HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+        form = ScheduleForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, f"Not scheduled: {error}")
+            return back
+        try:
+            drug = workflow.schedule(
+                drug, request.user, form.cleaned_data["goes_live_at"],
+                expected_edit_count=form.cleaned_data["opened_at_edit"], request=request,
+            )  # fmt: skip
+        except workflow.TransitionError as refusal:
+            messages.error(request, str(refusal))
+            return back
+        messages.success(
+            request,
+            f"Approved: “{drug}” goes live on {workflow.local_time(drug.goes_live_at)}. "
+            "Readers see what they see now until then.",
+        )
+        return back
+
+    def unschedule_view(self, request, object_id):
+        drug = get_object_or_404(Drug, pk=numeric_id(object_id))
+        if not (self.may_edit(request) and self.has_publish_permission(request)):
+            raise PermissionDenied
+        try:
+            workflow.cancel_schedule(drug, request.user, request=request)
+        except workflow.TransitionError as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, f"Cancelled: “{drug}” waits in review again.")
+        if request.POST.get("back") == "dashboard":
+            return HttpResponseRedirect(reverse("admin:monographs_drug_review"))
+        return HttpResponseRedirect(reverse("admin:monographs_drug_change", args=[drug.pk]))
+
+    def schedule_context(self, request, drug: Drug) -> dict:
+        """What the change page says and offers of going live later."""
+        may_publish = any(t.name == "publish" for t in workflow.available(request.user, drug))
+        return {
+            "may_schedule": may_publish,
+            "may_cancel": drug.is_scheduled and self.has_publish_permission(request),
+            # The earliest a browser's date-and-time field offers: now, in the site's zone.
+            "earliest": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "when": workflow.local_time(drug.goes_live_at) if drug.is_scheduled else "",
+            "time_zone": timezone.get_current_timezone_name(),
+        }
+
     # The reviewers' dashboard.
 
     def review_view(self, request):
@@ -208,6 +268,8 @@ class ReviewMixin:
             "work": work,
             "rest": [queue for queue in queues if queue not in work],
             "chart": due_chart(workflow.due_by_month(today)),
+            "scheduled": workflow.scheduled()[:50],
+            "scheduled_count": workflow.scheduled().count(),
             "interval_months": settings.MONOGRAPH_REVIEW_INTERVAL_MONTHS,
         }
         return TemplateResponse(request, "admin/monographs/drug/review.html", context)
@@ -230,7 +292,7 @@ class ReviewMixin:
         if request.method == "POST" and form.is_valid():
             try:
                 into = (
-                    workflow.open_working_draft(kept, request.user)
+                    workflow.open_working_draft(kept, request.user, request=request)
                     if kept.edited_in_a_draft
                     else None
                 )
@@ -240,7 +302,7 @@ class ReviewMixin:
                     request.user,
                     expected_edit_counts=(form.cleaned_data["kept_edit_count"],
                                        form.cleaned_data["duplicate_edit_count"]),
-                    into=into,
+                    into=into, request=request,
                 )  # fmt: skip
             except (merge.MergeError, workflow.TransitionError) as refusal:
                 messages.error(request, str(refusal))

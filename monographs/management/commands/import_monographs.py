@@ -1,3 +1,4 @@
+import getpass
 import os
 import re
 import sys
@@ -9,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from monographs import search
+from monographs import audit, search
 from monographs.choices import Status
 from monographs.importer.load import Outcome, load
 from monographs.importer.parse import MAX_FILE_BYTES, ParseError, parse_bytes
@@ -26,6 +27,13 @@ STATUSES = [Status.DRAFT, Status.IN_REVIEW, Status.PUBLISHED]
 SUMMARY = (
     "created", "updated", "unchanged", "skipped", "drafts", "duplicates", "failed", "warnings",
 )  # fmt: skip
+
+
+# Each monograph an import writes is an event of the audit log, as is the run.
+IMPORT_ACTIONS = {
+    Outcome.CREATED: audit.Action.IMPORTED,
+    Outcome.UPDATED: audit.Action.IMPORT_UPDATED,
+}
 
 
 class Refused(Exception):
@@ -131,6 +139,16 @@ class Command(BaseCommand):
                 search.update_statistics()
             change_not_delivered.disconnect(dispatch_uid=id(self))
 
+        if not dry_run:  # a dry run writes nothing, not even to the audit log
+            audit.record(
+                audit.Action.IMPORT_RUN,
+                paths=paths[:20],
+                files=len(files),
+                status=status,
+                force=force,
+                system_user=_system_user(),
+                **{key: self.counts[key] for key in SUMMARY},
+            )
         summary = ", ".join(f"{self.counts[key]} {key}" for key in SUMMARY)
         prefix = "Dry run, nothing written: " if dry_run else ""
         self.stdout.write(f"{prefix}{len(files)} files: {summary}")
@@ -170,6 +188,8 @@ class Command(BaseCommand):
                 loaded = load(
                     monograph, str(path), force=force, index=False, status=status, claimed=claimed
                 )
+                if loaded[0] in IMPORT_ACTIONS:  # with the file: an import undone leaves none
+                    audit.record(IMPORT_ACTIONS[loaded[0]], drug=loaded[1], path=str(path))
                 transaction.set_rollback(dry_run)
         except ParseError as error:
             self.say(path, "error", error.message, error.line)
@@ -218,6 +238,14 @@ class Command(BaseCommand):
         if batch:
             pks = Drug.objects.filter(pk__in=batch).values_list("pk", flat=True)
             search.reindex_many(Drug, pks)
+
+
+def _system_user() -> str:
+    """Who ran the command, as the server's system knows them (no portal account does)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
 
 
 def _describe(error: Exception) -> str:
