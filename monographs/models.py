@@ -804,7 +804,7 @@ class AuditEvent(models.Model):
         Drug, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
     )
     # The monograph's title at the time, still there once the monograph is deleted.
-    drug_label = models.CharField(max_length=255, blank=True)
+    drug_label = models.CharField(max_length=500, blank=True)  # as long as a title
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
 
