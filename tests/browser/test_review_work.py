@@ -140,7 +140,7 @@ def test_a_clash_is_shown_side_by_side_and_saved_as_chosen(
     expect(generic.locator("tbody td").nth(0)).to_have_text("isotretinoin")
     expect(generic.locator("tbody td").nth(1)).to_have_text("isotretinoin (oral capsules)")
     nosebleeds = clashes.locator("fieldset", has_text="Side effect “Nosebleeds”")
-    expect(nosebleeds.locator("tr.differs th")).to_have_text(["Detail", "Severity"])
+    expect(nosebleeds.locator("tr.differs th")).to_have_text(["Explanation", "Severity"])
     # Their other change is already in the form; his input is still there.
     expect(ben.locator("#id_introduction")).to_have_value("Ana's introduction.")
     expect(ben.locator("#id_brand_names")).to_have_value("Absorica, Claravis")
@@ -152,7 +152,7 @@ def test_a_clash_is_shown_side_by_side_and_saved_as_chosen(
     # Saving without choosing is refused again.
     ben.locator('input[name="_continue"]').click()
     expect(ben.locator("section.clashes")).to_contain_text("2 clashes")
-    expect(ben.locator(".errornote")).to_be_visible()
+    expect(ben.locator("#error-summary")).to_be_visible()  # the save was refused
     assert Drug.objects.get(pk=live_seed_drug.pk).brand_names == ""
 
     # Keep his generic name, keep her side effect; save.
