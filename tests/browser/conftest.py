@@ -1,6 +1,8 @@
 """Fixtures for the browser tests: Debian's Chromium, driven by Playwright, against live_server."""
 
 import os
+import threading
+import time
 
 # Playwright's sync API runs an event loop in the test thread; without this Django
 # refuses ORM calls made from that thread (fixtures, assertions on the database).
@@ -36,6 +38,66 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+class RequestsInFlight:
+    """How many requests the live server's threads are handling now.
+
+    Counted from Django's request_started and request_finished signals, which
+    the server's threads send; request_finished is sent once the response has
+    been written (or the browser has hung up), after the request's own work.
+    """
+
+    def __init__(self):
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def started(self, **kwargs):
+        with self.lock:
+            self.count += 1
+
+    def finished(self, **kwargs):
+        with self.lock:
+            self.count -= 1
+
+    def wait_until_idle(self, quiet=0.1, limit=15.0) -> None:
+        """Until no request has been in flight for ``quiet`` seconds (at most ``limit``)."""
+        deadline = time.monotonic() + limit
+        idle_since = None
+        while time.monotonic() < deadline:
+            if self.count > 0:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= quiet:
+                return
+            time.sleep(0.01)
+
+
+@pytest.fixture(scope="session")
+def requests_in_flight():
+    from django.core.signals import request_finished, request_started
+
+    counter = RequestsInFlight()
+    request_started.connect(counter.started, dispatch_uid="browser-tests-started")
+    request_finished.connect(counter.finished, dispatch_uid="browser-tests-finished")
+    yield counter
+    request_started.disconnect(dispatch_uid="browser-tests-started")
+    request_finished.disconnect(dispatch_uid="browser-tests-finished")
+
+
+@pytest.fixture(autouse=True)
+def live_server_settles(transactional_db, requests_in_flight):
+    """Before the tables are emptied, let the live server finish what it is handling.
+
+    Closing the browser page does not stop a request the server has begun (a
+    markdownx preview sent as the page loaded): emptying the tables under it
+    fails the flush, and the request's session save with it. Set up after the
+    database and before any page, this waits after the page is closed and
+    before the tables are emptied.
+    """
+    yield
+    requests_in_flight.wait_until_idle()
 
 
 @pytest.fixture

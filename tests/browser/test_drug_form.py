@@ -17,10 +17,6 @@ from .test_quality import AXE, AXE_TAGS
 
 pytestmark = pytest.mark.browser
 
-# Each test asks for the database before the browser page, so that the page
-# (and any request it still has in flight) is closed before the tables are
-# emptied afterwards.
-
 SHOTS = PROJECT_ROOT / "docs" / "screenshots"
 
 
