@@ -55,8 +55,8 @@ def side_effect_rows(drugs) -> list[dict]:
     )
 
 
-def _texts(drug) -> list[tuple[str, str, str]]:
-    """What a monograph says in words, where: (where, anchor, text)."""
+def _texts(drug) -> list[tuple[str, str, str, str]]:
+    """What a monograph says in words, where: (where, anchor, text, the text casefolded)."""
     sections = add_anchors(list(drug.sections.all()))
     faqs = " ".join(f"{f.question} {f.answer}" for f in drug.faqs.all())
     found = [("Introduction", "", drug.introduction)] if drug.introduction else []
@@ -66,14 +66,27 @@ def _texts(drug) -> list[tuple[str, str, str]]:
     names = " · ".join(e.display_name for e in drug.side_effects.all())
     anchor = next((s.anchor for s in sections if s.kind == SectionKind.SIDE_EFFECTS), "")
     found.append(("within another side effect", anchor, names))
-    return found
+    return [(where, anchor, text, text.casefold()) for where, anchor, text in found]
 
 
 def _mention(term: str, texts, drug) -> dict | None:
     """Where the monograph's text names ``term``: ``{"where", "url"}``, or None."""
     wanted = pattern(term)
-    for where, anchor, text in texts:
-        if wanted.search(text):
+    needle = _needle(term)
+    for where, anchor, text, folded in texts:
+        # A plain substring test first: most texts do not name most terms, and
+        # the pattern (word boundaries, plurals, any case) costs far more.
+        if needle in folded and wanted.search(text):
             url = drug.get_absolute_url() + (f"#{anchor}" if anchor else "")
             return {"where": where, "url": url}
     return None
+
+
+def _needle(term: str) -> str:
+    """A piece of text that every match of ``pattern(term)`` contains, casefolded: the
+    first word, or a single word less the "y" its plural "-ies" drops."""
+    words = term.casefold().split()
+    if len(words) > 1:
+        return words[0]
+    word = words[0] if words else ""
+    return word[:-1] if word.endswith("y") else word

@@ -104,6 +104,27 @@ def test_a_plural_in_the_text_counts_as_a_mention(db, client):
     assert rows["Nosebleed"]["mentions"][1]["where"] == "within another side effect"
 
 
+def test_a_mention_is_found_in_any_case_plural_or_hyphenation(db, client):
+    first, second = make_drug("Alphamine", side_effects=0), make_drug("Betamine", side_effects=0)
+    add(first, "Allergy")
+    add(first, "Blurred vision", position=101)
+    add(first, "Dry mouth", position=102)
+    Section.objects.create(
+        drug=second,
+        kind=SectionKind.PRECAUTIONS,
+        heading="Precautions",
+        body="ALLERGIES to nuts; BLURRED-VISION at night.",
+        position=9,
+    )
+    rows = rows_by_name(client.get(COMPARE, {"drug": ["alphamine", "betamine"]}))
+    assert rows["Allergy"]["mentions"][1] == {
+        "where": "Precautions",
+        "url": "/drugs/betamine/#precautions",
+    }
+    assert rows["Blurred vision"]["mentions"][1]["where"] == "Precautions"
+    assert rows["Dry mouth"]["mentions"] == [None, None]
+
+
 def test_faqs_are_side_by_side(db, client):
     make_drug("Alphamine")
     second = make_drug("Betamine", faqs=0)
