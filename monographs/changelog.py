@@ -10,6 +10,7 @@ when it is approved), and a draft's or a monograph in review record it
 unpublished. Revision comments are never shown: they may hold reviewers' notes.
 """
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ from reversion.models import Version
 
 from . import history, workflow
 from .choices import Status
+from .fhir import plain_text
+from .markdown import render, render_inline
 from .models import Drug, Faq, Ingredient, Section, SideEffect, person_name
 
 PER_PAGE = 10
@@ -30,6 +33,9 @@ IMPORTED = re.compile(r"(Created|Updated) by import\b")
 
 # What a reader reads of the drug itself; its address, status and review record are not text.
 READER_FIELDS = ["title", "generic_name", "brand_names", "introduction"]
+# Fields written in Markdown: the log compares the words readers read, not the markup.
+MARKDOWN_FIELDS = {Drug: ("introduction",), Section: ("body",), Faq: ("answer",)}
+INLINE_MARKDOWN_FIELDS = {SideEffect: ("name", "detail"), Faq: ("question",)}
 # How a file wrote a side effect's list is no change a reader reads.
 UNREAD_FIELDS = {SideEffect: {"position", "tier_label"}, Section: {"position", "kind"}}
 
@@ -258,12 +264,42 @@ def page_of(drug: Drug, number) -> object:
 
 
 def _readable(state: history.State) -> history.State:
-    """``state`` with only what readers read of the drug (no status, reviewer or address)."""
+    """``state`` with only what readers read: of the drug, no status, reviewer or address;
+    of Markdown, the text without its markup."""
     drug = {
         pk: {name: values.get(name, "") for name in READER_FIELDS}
         for pk, values in state[Drug].items()
     }
-    return {**state, Drug: drug, Ingredient: {}}
+    readable = {**state, Drug: drug, Ingredient: {}}
+    for model in (Drug, Section, SideEffect, Faq):
+        blocks = MARKDOWN_FIELDS.get(model, ())
+        inline = INLINE_MARKDOWN_FIELDS.get(model, ())
+        readable[model] = {
+            pk: {
+                name: reader_text(value, inline=name in inline)
+                if name in blocks or name in inline
+                else value
+                for name, value in values.items()
+            }
+            for pk, values in readable[model].items()
+        }
+    return readable
+
+
+def reader_text(source, *, inline: bool = False) -> str:
+    """What readers read of a Markdown text: its words, a paragraph or list item a
+    paragraph, without the markup ("**", "*", "#", links' addresses)."""
+    if not isinstance(source, str) or not source:
+        return source
+    return _reader_text(source, inline)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reader_text(source: str, inline: bool) -> str:
+    """Kept for the latest texts: a page of the log reads each text of eleven versions,
+    most of them the same from one version to the next."""
+    html = render_inline(source) if inline else render(source)
+    return "\n\n".join(plain_text(html).splitlines())
 
 
 def _ingredients(state: history.State) -> str:

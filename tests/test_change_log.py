@@ -113,12 +113,36 @@ def test_a_changed_section_shows_its_words_removed_and_added(client, three_versi
     newest = version_html(content, version_ids(content)[0])
     assert "<h4>Usage <span" in newest and "(changed)" in newest
     assert "<ins> in adults over 18</ins>" in newest
-    assert "About *Usage*" in newest  # the words kept, unmarked
+    # The words kept, unmarked; readers' words, not the Markdown ("*Usage*", "**0**").
+    assert "<p>About Usage<ins> in adults over 18</ins>.</p>" in newest
+    assert "*" not in newest
     # The FAQ's answer, word by word; the new question and the removed one.
-    assert "<del>Answer</del><ins>Take</ins> <del>**0**</del><ins>it with food</ins>" in newest
+    assert "<del>Answer</del><ins>Take</ins> <del>0</del><ins>it with food</ins>" in newest
     assert "Can I drive?" in newest and "<ins>Yes.</ins>" in newest
     assert "Question 1?" in newest and "This question was removed." in newest
     assert "Pancreatitis" not in newest  # that was the version before
+
+
+def test_a_change_of_markup_alone_is_no_change_to_the_text(client, pharmacist, reviewer):
+    drug = publish_first(make_drug("Markamine", status=Status.DRAFT), pharmacist, reviewer)
+
+    def emphasis(draft):
+        section = Section.objects.get(drug=draft, kind=SectionKind.USAGE)
+        section.body = "About **Usage**."  # was "About *Usage*."
+        section.save()
+        Section.objects.filter(drug=draft, kind=SectionKind.SIDE_EFFECTS).update(
+            body="About *Side effects*, **rare** ones too."
+        )
+
+    drug = approve_edit(drug, pharmacist, reviewer, emphasis)
+    newest = client.get(changes_url(drug)).context["page_obj"].object_list[0]
+    assert newest.summary == "Side effects section changed"
+    [section] = newest.diff.sections
+    [change] = section.changes
+    assert (change.before, change.after) == (
+        "About Side effects.",
+        "About Side effects, rare ones too.",
+    )
 
 
 def test_side_effects_added_removed_and_changed_in_severity_or_frequency(client, three_versions):
