@@ -317,11 +317,7 @@ def merge_posted(drug: Drug, posted: QueryDict, drug_fields: dict, parts: list[P
     theirs_drug, theirs_rows = _live(drug, drug_fields, parts)
     base_drug, base_rows = theirs_drug, theirs_rows
     if loaded != current:
-        version = history.version_at_edit(drug.pk, loaded) if loaded is not None else None
-        if version is None:
-            base_drug = base_rows = UNKNOWN
-        else:
-            base_drug, base_rows = _state(history.own_state(version), drug_fields, parts)
+        base_drug, base_rows = _base(drug, loaded, drug_fields, parts)
 
     mine_drug = {name: posted.get(name, "") for name in drug_fields}
     mine_rows = {part.prefix: _posted_rows(posted, part) for part in parts}
@@ -329,30 +325,10 @@ def merge_posted(drug: Drug, posted: QueryDict, drug_fields: dict, parts: list[P
 
     # The decisions taken on a clash screen. "Theirs" is the version the form
     # was merged with: the monograph at the edit count the form now carries.
-    reference_drug, reference_rows = (
-        (theirs_drug, theirs_rows) if base_drug is UNKNOWN else (base_drug, base_rows)
+    reference = (theirs_drug, theirs_rows) if base_drug is UNKNOWN else (base_drug, base_rows)
+    undecided = _apply_decisions(
+        posted, pending, (mine_drug, mine_rows), reference, drug_fields, by_prefix
     )
-    undecided = []
-    for key in pending:
-        choice = posted.get(DECISION + key)
-        what, _, name = key.partition(":")
-        part = by_prefix.get(what)
-        if choice not in (MINE, THEIRS):
-            undecided.append(key)
-            if part is not None and (row := _marked_row(posted, key, mine_rows[what])):
-                row.clash_key = key
-        elif choice == MINE:
-            continue
-        elif what == "drug" and name in drug_fields:
-            mine_drug[name] = reference_drug[name]
-        elif part is not None and posted.get(NEW_ROW + key) is not None:
-            # My version of a row they deleted, held as a new row: dropped.
-            if row := _marked_row(posted, key, mine_rows[what]):
-                mine_rows[what].remove(row)
-        elif part is not None and name in reference_rows[what]:
-            for row in mine_rows[what]:
-                if row.pk == name:
-                    row.values, row.deleted = dict(reference_rows[what][name]), False
 
     merger = _Merger(drug_fields, base_drug, base_rows, theirs_drug, theirs_rows)
     if loaded != current:
@@ -381,6 +357,45 @@ def merge_posted(drug: Drug, posted: QueryDict, drug_fields: dict, parts: list[P
         merged=loaded != current,
         since=since,
     )
+
+
+def _base(drug: Drug, loaded, drug_fields: dict, parts: list[Part]):
+    """The monograph as the form was opened on (its edit ``loaded``), or UNKNOWN twice
+    where its history does not hold that edit."""
+    version = history.version_at_edit(drug.pk, loaded) if loaded is not None else None
+    if version is None:
+        return UNKNOWN, UNKNOWN
+    return _state(history.own_state(version), drug_fields, parts)
+
+
+def _apply_decisions(posted, pending, mine, reference, drug_fields, by_prefix) -> list[str]:
+    """Take the clash screen's decisions into ``mine`` (the posted drug and rows):
+    "theirs" puts back ``reference``'s value or row, or drops my copy of a row they
+    deleted. Returns the clashes left undecided, each marked on its row."""
+    mine_drug, mine_rows = mine
+    reference_drug, reference_rows = reference
+    undecided = []
+    for key in pending:
+        choice = posted.get(DECISION + key)
+        what, _, name = key.partition(":")
+        part = by_prefix.get(what)
+        if choice not in (MINE, THEIRS):
+            undecided.append(key)
+            if part is not None and (row := _marked_row(posted, key, mine_rows[what])):
+                row.clash_key = key
+        elif choice == MINE:
+            continue
+        elif what == "drug" and name in drug_fields:
+            mine_drug[name] = reference_drug[name]
+        elif part is not None and posted.get(NEW_ROW + key) is not None:
+            # My version of a row they deleted, held as a new row: dropped.
+            if row := _marked_row(posted, key, mine_rows[what]):
+                mine_rows[what].remove(row)
+        elif part is not None and name in reference_rows[what]:
+            for row in mine_rows[what]:
+                if row.pk == name:
+                    row.values, row.deleted = dict(reference_rows[what][name]), False
+    return undecided
 
 
 class _Merger:
