@@ -290,31 +290,8 @@ class ReviewMixin:
             raise PermissionDenied
         form = MergeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            try:
-                into = (
-                    workflow.open_working_draft(kept, request.user, request=request)
-                    if kept.edited_in_a_draft
-                    else None
-                )
-                merged = merge.merge(
-                    duplicate,
-                    {part.name: form.cleaned_data[part.name] for part in merge.PARTS},
-                    request.user,
-                    expected_edit_counts=(form.cleaned_data["kept_edit_count"],
-                                       form.cleaned_data["duplicate_edit_count"]),
-                    into=into, request=request,
-                )  # fmt: skip
-            except (merge.MergeError, workflow.TransitionError) as refusal:
-                messages.error(request, str(refusal))
-            else:
-                if into is None:
-                    done = f"Merged “{duplicate}” into “{kept}”; it is archived."
-                else:
-                    done = (
-                        f"Merged “{duplicate}” into the working draft of “{kept}”; it is "
-                        "archived. Readers see the merged text once a reviewer approves the draft."
-                    )
-                messages.success(request, done)
+            merged = self._merge(request, duplicate, kept, form.cleaned_data)
+            if merged is not None:
                 return HttpResponseRedirect(
                     reverse("admin:monographs_drug_change", args=[merged.pk])
                 )
@@ -340,6 +317,36 @@ class ReviewMixin:
             "edit_counts": (kept.edit_count, duplicate.edit_count),
         }
         return TemplateResponse(request, "admin/monographs/drug/merge.html", context)
+
+    def _merge(self, request, duplicate: Drug, kept: Drug, chosen: dict) -> Drug | None:
+        """Merge the parts ``chosen`` on the merge screen; the monograph that took them,
+        or None where the merge was refused (and the message says why)."""
+        try:
+            into = (
+                workflow.open_working_draft(kept, request.user, request=request)
+                if kept.edited_in_a_draft
+                else None
+            )
+            merged = merge.merge(
+                duplicate,
+                {part.name: chosen[part.name] for part in merge.PARTS},
+                request.user,
+                expected_edit_counts=(chosen["kept_edit_count"], chosen["duplicate_edit_count"]),
+                into=into,
+                request=request,
+            )
+        except (merge.MergeError, workflow.TransitionError) as refusal:
+            messages.error(request, str(refusal))
+            return None
+        if into is None:
+            done = f"Merged “{duplicate}” into “{kept}”; it is archived."
+        else:
+            done = (
+                f"Merged “{duplicate}” into the working draft of “{kept}”; it is "
+                "archived. Readers see the merged text once a reviewer approves the draft."
+            )
+        messages.success(request, done)
+        return merged
 
 
 def _part_content(drug: Drug, part) -> dict:
