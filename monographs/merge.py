@@ -71,22 +71,7 @@ def merge(
     where it came from).
     """
     with transaction.atomic():
-        duplicate = Drug.objects.select_for_update().get(pk=duplicate.pk)
-        if duplicate.duplicate_of_id is None:
-            raise MergeError(f"“{duplicate}” is not flagged as a possible duplicate.")
-        if duplicate.status == Status.ARCHIVED:
-            raise MergeError(f"“{duplicate}” is archived: it was merged already.")
-        kept = Drug.objects.select_for_update().get(pk=duplicate.duplicate_of_id)
-        if expected_edit_counts is not None and expected_edit_counts != (
-            kept.edit_count,
-            duplicate.edit_count,
-        ):
-            raise MergeError(
-                f"“{kept}” or “{duplicate}” was changed after you opened this page; nothing "
-                "was merged. Look at them again."
-            )
-        if duplicate.status == Status.PUBLISHED and not user.has_perm("monographs.publish_drug"):
-            raise MergeError(f"“{duplicate}” is published: only a reviewer may archive it.")
+        duplicate, kept = _locked(duplicate, user, expected_edit_counts)
         taken = [part for part in PARTS if choices.get(part.name) == DUPLICATE]
         target = kept if into is None else Drug.objects.select_for_update().get(pk=into.pk)
         if target.draft_of_id not in (None, kept.pk):
@@ -119,6 +104,26 @@ def merge(
         search.reindex(target)
         search.reindex(duplicate)
     return target
+
+
+def _locked(duplicate: Drug, user, expected_edit_counts) -> tuple[Drug, Drug]:
+    """The duplicate and the monograph it duplicates, locked for the merge; a
+    MergeError where either may not be merged now."""
+    duplicate = Drug.objects.select_for_update().get(pk=duplicate.pk)
+    if duplicate.duplicate_of_id is None:
+        raise MergeError(f"“{duplicate}” is not flagged as a possible duplicate.")
+    if duplicate.status == Status.ARCHIVED:
+        raise MergeError(f"“{duplicate}” is archived: it was merged already.")
+    kept = Drug.objects.select_for_update().get(pk=duplicate.duplicate_of_id)
+    counts = (kept.edit_count, duplicate.edit_count)
+    if expected_edit_counts is not None and expected_edit_counts != counts:
+        raise MergeError(
+            f"“{kept}” or “{duplicate}” was changed after you opened this page; nothing "
+            "was merged. Look at them again."
+        )
+    if duplicate.status == Status.PUBLISHED and not user.has_perm("monographs.publish_drug"):
+        raise MergeError(f"“{duplicate}” is published: only a reviewer may archive it.")
+    return duplicate, kept
 
 
 def _take(part: Part, source: Drug, target: Drug) -> None:
