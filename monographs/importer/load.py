@@ -64,16 +64,8 @@ def load(
     with transaction.atomic(), search.saves_not_indexed(Drug):
         drug = _imported_from(monograph, source_path, claimed)
         if drug is not None:
-            if drug.source_sha256 == monograph.sha256 and not drug.edited_since_import:
-                return Loaded(Outcome.UNCHANGED, drug)
-            if drug.edited_since_import and not force:
-                return Loaded(Outcome.SKIPPED, drug)
-            if drug.status == Status.PUBLISHED and not _has_sections(monograph):
-                # Its text is no monograph (a refusal, a stub): readers keep the one they have.
-                monograph.warnings.append(
-                    f"“{monograph.title}” is published and this file has no sections; left as it is"
-                )
-                return Loaded(Outcome.SKIPPED, drug)
+            if (left := _left_alone(drug, monograph, force)) is not None:
+                return Loaded(left, drug)
             outcome = Outcome.UPDATED
             drug.title = monograph.title
         else:
@@ -90,35 +82,7 @@ def load(
         drug.imported_at_edit = drug.edit_count
         Drug.objects.filter(pk=drug.pk).update(imported_at_edit=drug.edit_count)
 
-        if outcome is Outcome.UPDATED:
-            drug.sections.all().delete()
-            drug.side_effects.all().delete()
-            drug.faqs.all().delete()
-            drug.ingredients.all().delete()
-
-        sections = [
-            Section(drug=drug, kind=s.kind, heading=s.heading[:500], body=s.body, position=i)
-            for i, s in enumerate(monograph.sections, start=1)
-        ]
-        faqs = [
-            Faq(drug=drug, question=f.question, answer=f.answer, position=i)
-            for i, f in enumerate(monograph.faqs, start=1)
-        ]
-        for item in [*sections, *faqs]:
-            item.render()
-        names = {slugify(name): name for name in monograph.ingredients if slugify(name)}
-        existing = Drug.objects.in_bulk(list(names), field_name="slug")
-        ingredients = [
-            Ingredient(combination=drug, name=name, slug=slug, drug=existing.get(slug), position=i)
-            for i, (slug, name) in enumerate(names.items(), start=1)
-        ]
-        side_effects = side_effect_rows(drug, monograph.side_effects)
-        parts = {
-            "ingredients": Ingredient.objects.bulk_create(ingredients),
-            "sections": Section.objects.bulk_create(sections),
-            "faqs": Faq.objects.bulk_create(faqs),
-            "side_effects": SideEffect.objects.bulk_create(side_effects),
-        }
+        parts = _write_parts(drug, monograph, replace=outcome is Outcome.UPDATED)
         # Indexed and recorded from the parts just written, without reading them back.
         _with_parts_prefetched(drug, parts)
         if index:
@@ -133,6 +97,54 @@ def load(
         # bulk_create and QuerySet.update above send no signals.
         announce_content_change()
     return Loaded(outcome, drug)
+
+
+def _left_alone(drug: Drug, monograph: ParsedMonograph, force: bool) -> Outcome | None:
+    """Why a file matched to ``drug`` writes nothing (UNCHANGED or SKIPPED), or None."""
+    if drug.source_sha256 == monograph.sha256 and not drug.edited_since_import:
+        return Outcome.UNCHANGED
+    if drug.edited_since_import and not force:
+        return Outcome.SKIPPED
+    if drug.status == Status.PUBLISHED and not _has_sections(monograph):
+        # Its text is no monograph (a refusal, a stub): readers keep the one they have.
+        monograph.warnings.append(
+            f"“{monograph.title}” is published and this file has no sections; left as it is"
+        )
+        return Outcome.SKIPPED
+    return None
+
+
+def _write_parts(drug: Drug, monograph: ParsedMonograph, *, replace: bool) -> dict[str, list]:
+    """Write the file's sections, FAQs, ingredients and side effects for ``drug`` (in
+    place of its own, with ``replace``); the rows written, by part."""
+    if replace:
+        drug.sections.all().delete()
+        drug.side_effects.all().delete()
+        drug.faqs.all().delete()
+        drug.ingredients.all().delete()
+    sections = [
+        Section(drug=drug, kind=s.kind, heading=s.heading[:500], body=s.body, position=i)
+        for i, s in enumerate(monograph.sections, start=1)
+    ]
+    faqs = [
+        Faq(drug=drug, question=f.question, answer=f.answer, position=i)
+        for i, f in enumerate(monograph.faqs, start=1)
+    ]
+    for item in [*sections, *faqs]:
+        item.render()
+    names = {slugify(name): name for name in monograph.ingredients if slugify(name)}
+    existing = Drug.objects.in_bulk(list(names), field_name="slug")
+    ingredients = [
+        Ingredient(combination=drug, name=name, slug=slug, drug=existing.get(slug), position=i)
+        for i, (slug, name) in enumerate(names.items(), start=1)
+    ]
+    side_effects = side_effect_rows(drug, monograph.side_effects)
+    return {
+        "ingredients": Ingredient.objects.bulk_create(ingredients),
+        "sections": Section.objects.bulk_create(sections),
+        "faqs": Faq.objects.bulk_create(faqs),
+        "side_effects": SideEffect.objects.bulk_create(side_effects),
+    }
 
 
 def _imported_from(
