@@ -553,53 +553,59 @@ def _structure_side_effects(
         if block.type not in {"bullet_list", "ordered_list"}:
             kept.append(block.text)
             continue
-        leftovers: list[str] = []
-        listed: list[ParsedSideEffect] = []
-        labelled = False
-        lead_is_export_label = is_export_label(_plain(lead))
-        label = "" if lead_is_export_label else _plain(lead)
-        for item in block.items:
-            text = _item_text(item)
-            result = _labelled_terms(text, lead, ingredients)
-            if result:
-                labelled = True
-                for effect in result:
-                    if effect.body_system:
-                        effect.tier_label = label
-                listed.extend(result)
-                continue
-            # The sentence that introduced the list is the tier's wording.
-            last_sentence = _SENTENCE_END.split(_plain(lead))[-1] if lead else ""
-            effect = _side_effect(text, lead=_plain(lead), tier=last_sentence, tier_label=label)
-            if effect is not None and _ingredient(effect.name, ingredients):
-                effect = None  # "**Cyproheptadine:** Common side effects include a, b": a list
-            if effect is not None:
-                listed.append(effect)
-            elif block.type == "bullet_list" and (
-                prose := _prose_effects(text, _plain(lead), bullet=True)
-            ):
-                listed.extend(prose)
-            else:
-                leftovers.append(item)
-        # A lead-in stays in the text unless its list's own items carry it
-        # (a tier's bullets, or organ-system lists under it).
-        # A list written in a sentence carries its own words, whatever its lead-in.
-        bulleted = [e for e in listed if not e.written_inline or e.tier_label == label]
-        carried = bulleted and all(e.tier_label == label for e in bulleted)
-        if lead and not lead_is_export_label and not (carried and label):
-            kept.append(lead)
-            for effect in listed:
-                if effect.tier_label == label and not effect.list_start:
-                    effect.tier_label = ""
-        found.extend(listed)
-        if leftovers:
-            text = "\n".join(leftovers)
-            if kept and _is_list_text(kept[-1]) and kept[-1].lstrip()[:1] == text.lstrip()[:1]:
-                kept[-1] += "\n" + text  # what was read as two lists would read back as one
-            else:
-                kept.append(text)
+        found.extend(_structure_list(block, lead, ingredients, kept))
         lead = ""
     return kept, found
+
+
+def _structure_list(
+    block: Block, lead: str, ingredients: list[str], kept: list[str]
+) -> list[ParsedSideEffect]:
+    """The side effects a list under ``lead`` (its lead-in, or "") holds; what is no
+    side effect, and a lead-in its items do not carry, go on ``kept`` as text."""
+    leftovers: list[str] = []
+    listed: list[ParsedSideEffect] = []
+    lead_is_export_label = is_export_label(_plain(lead))
+    label = "" if lead_is_export_label else _plain(lead)
+    for item in block.items:
+        text = _item_text(item)
+        result = _labelled_terms(text, lead, ingredients)
+        if result:
+            for effect in result:
+                if effect.body_system:
+                    effect.tier_label = label
+            listed.extend(result)
+            continue
+        # The sentence that introduced the list is the tier's wording.
+        last_sentence = _SENTENCE_END.split(_plain(lead))[-1] if lead else ""
+        effect = _side_effect(text, lead=_plain(lead), tier=last_sentence, tier_label=label)
+        if effect is not None and _ingredient(effect.name, ingredients):
+            effect = None  # "**Cyproheptadine:** Common side effects include a, b": a list
+        if effect is not None:
+            listed.append(effect)
+        elif block.type == "bullet_list" and (
+            prose := _prose_effects(text, _plain(lead), bullet=True)
+        ):
+            listed.extend(prose)
+        else:
+            leftovers.append(item)
+    # A lead-in stays in the text unless its list's own items carry it
+    # (a tier's bullets, or organ-system lists under it).
+    # A list written in a sentence carries its own words, whatever its lead-in.
+    bulleted = [e for e in listed if not e.written_inline or e.tier_label == label]
+    carried = bulleted and all(e.tier_label == label for e in bulleted)
+    if lead and not lead_is_export_label and not (carried and label):
+        kept.append(lead)
+        for effect in listed:
+            if effect.tier_label == label and not effect.list_start:
+                effect.tier_label = ""
+    if leftovers:
+        text = "\n".join(leftovers)
+        if kept and _is_list_text(kept[-1]) and kept[-1].lstrip()[:1] == text.lstrip()[:1]:
+            kept[-1] += "\n" + text  # what was read as two lists would read back as one
+        else:
+            kept.append(text)
+    return listed
 
 
 # -- FAQs -------------------------------------------------------------------
