@@ -7,18 +7,35 @@ transaction as the change, so it is never behind what the pages show:
 - a monograph saved (its status, say) or announced changed: its terms are counted again;
 - a side effect deleted, or renamed to another term: the term it leaves is counted again;
 - a change announced without naming monographs (an import, a bulk update): all of it.
+
+On PostgreSQL two transactions counting at once would each leave out the
+other's uncommitted change, and the second to write would clash with the
+first's rows: one transaction counts at a time (a transaction-scoped advisory
+lock, held until it commits), and each counts after the last one committed.
 """
 
 import threading
+import zlib
 from contextlib import contextmanager
 
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Count
 from django.db.models.signals import post_delete, pre_save
 
 from .choices import Status
 from .models import SideEffect, SideEffectTermCount
 from .signals import content_changed
+
+# The advisory lock's key: any number, the same for every process.
+LOCK_KEY = zlib.crc32(b"monographs.term_counts")
+
+
+def _one_at_a_time(using: str) -> None:
+    """On PostgreSQL, wait until no other transaction is counting (see above)."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
 def _counted(listings):
@@ -36,10 +53,12 @@ def recount(terms, using: str = DEFAULT_DB_ALIAS) -> None:
     terms = set(terms)
     if not terms:
         return
-    counts = _counted(SideEffect.objects.using(using).filter(term__in=terms))
-    rows = [SideEffectTermCount(term=term, drugs=drugs) for term, drugs in counts]
-    SideEffectTermCount.objects.using(using).filter(term__in=terms).delete()
-    SideEffectTermCount.objects.using(using).bulk_create(rows)
+    with transaction.atomic(using=using):
+        _one_at_a_time(using)
+        counts = _counted(SideEffect.objects.using(using).filter(term__in=terms))
+        rows = [SideEffectTermCount(term=term, drugs=drugs) for term, drugs in counts]
+        SideEffectTermCount.objects.using(using).filter(term__in=terms).delete()
+        SideEffectTermCount.objects.using(using).bulk_create(rows)
 
 
 def recount_drugs(drug_ids, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -50,11 +69,14 @@ def recount_drugs(drug_ids, using: str = DEFAULT_DB_ALIAS) -> None:
 
 def rebuild(using: str = DEFAULT_DB_ALIAS) -> None:
     """Count every term again."""
-    counts = _counted(SideEffect.objects.using(using).all())
-    SideEffectTermCount.objects.using(using).all().delete()
-    SideEffectTermCount.objects.using(using).bulk_create(
-        [SideEffectTermCount(term=term, drugs=drugs) for term, drugs in counts], batch_size=2000
-    )
+    with transaction.atomic(using=using):
+        _one_at_a_time(using)
+        counts = _counted(SideEffect.objects.using(using).all())
+        SideEffectTermCount.objects.using(using).all().delete()
+        SideEffectTermCount.objects.using(using).bulk_create(
+            [SideEffectTermCount(term=term, drugs=drugs) for term, drugs in counts],
+            batch_size=2000,
+        )
 
 
 _paused = threading.local()

@@ -1,9 +1,11 @@
 """The sitemap index and its sitemaps; the side-effect lookup's counts kept on write."""
 
+import threading
 import xml.etree.ElementTree as ET
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.db.models import Count
 
 from monographs import term_counts
@@ -100,6 +102,46 @@ def test_a_change_without_monographs_named_counts_everything_again(listed):
     Drug.objects.filter(pk=a.pk).update(status=Status.ARCHIVED)  # no signal
     announce_content_change()
     assert kept() == counted_afresh() and kept()["effect 1"] == 1
+
+
+def test_two_monographs_published_at_once_are_both_counted(transactional_db):
+    """Each transaction counts what is committed and its own change: on PostgreSQL
+    the second waits for the first to commit before it counts, so that neither
+    count leaves out the other's monograph. SQLite writes one at a time anyway."""
+    first = make_drug("Alphamine", status=Status.DRAFT)
+    second = make_drug("Betamine", status=Status.DRAFT)
+    counting, second_done, problems = threading.Event(), threading.Event(), []
+
+    def publish(drug, *, hold: bool):
+        try:
+            with transaction.atomic():
+                drug.status = Status.PUBLISHED
+                drug.save()  # counted again in this transaction
+                if hold:  # uncommitted while the other publishes
+                    counting.set()
+                    second_done.wait(timeout=1.5)
+        except Exception as error:
+            problems.append(error)
+        finally:
+            if hold:
+                counting.set()
+            else:
+                second_done.set()
+            connection.close()
+
+    if connection.vendor == "postgresql":
+        holder = threading.Thread(target=publish, args=(first,), kwargs={"hold": True})
+        holder.start()
+        counting.wait(timeout=10)
+        other = threading.Thread(target=publish, args=(second,), kwargs={"hold": False})
+        other.start()
+        for thread in (holder, other):
+            thread.join(timeout=30)
+    else:
+        publish(first, hold=False)
+        publish(second, hold=False)
+    assert problems == []
+    assert kept() == counted_afresh() and kept()["effect 1"] == 2
 
 
 def test_an_import_and_generated_data_are_counted(db):
