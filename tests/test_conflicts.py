@@ -284,23 +284,37 @@ def test_keep_mine_or_theirs_gives_the_chosen_value_and_keeps_the_rest(
     assert (now.generic_name, now.brand_names) == (expected, "Ben's brand")
 
 
-@pytest.mark.parametrize("choice", ["mine", "theirs"])
-def test_the_same_row_changed_by_both_is_a_clash(drug, first, second, choice):
+def test_different_fields_of_one_row_changed_by_each_keep_both(drug, first, second):
     ana_form, ben_form = open_form(first, drug), open_form(second, drug)
     set_(ana_form, effect(ana_form, "Effect 1"), detail="Ana's detail")
     save(first, drug, ana_form)
     set_(ben_form, effect(ben_form, "Effect 1"), severity=Severity.EMERGENCY)
+    response = save(second, drug, ben_form)
+    assert response.status_code == 302
+    assert effects(drug)["Effect 1"][:2] == ("Ana's detail", Severity.EMERGENCY)
+
+
+@pytest.mark.parametrize("choice", ["mine", "theirs"])
+def test_the_same_field_of_one_row_changed_by_both_is_a_clash(drug, first, second, choice):
+    ana_form, ben_form = open_form(first, drug), open_form(second, drug)
+    set_(ana_form, effect(ana_form, "Effect 1"), detail="Ana's detail")
+    save(first, drug, ana_form)
+    set_(ben_form, effect(ben_form, "Effect 1"), detail="Ben's detail", severity=Severity.EMERGENCY)
     set_(ben_form, effect(ben_form, "Effect 0"), detail="Ben's other detail")
     shown = save(second, drug, ben_form)
     assert clashes(shown) == [key(drug, "Effect 1")]
     cells = {c.label: (c.mine, c.theirs) for c in shown.context["edit_merge"].clashes[0].cells}
-    assert cells["Explanation"] == ("", "Ana's detail")
+    assert cells["Explanation"] == ("Ben's detail", "Ana's detail")
     assert cells["Severity"] == ("Emergency – get help now", "Serious – contact a doctor")
     assert effects(drug)["Effect 1"][:2] == ("Ana's detail", Severity.SERIOUS)
 
     response = decide(second, drug, shown, **{key(drug, "Effect 1"): choice})
     assert response.status_code == 302
-    expected = ("", Severity.EMERGENCY) if choice == "mine" else ("Ana's detail", Severity.SERIOUS)
+    expected = (
+        ("Ben's detail", Severity.EMERGENCY)
+        if choice == "mine"
+        else ("Ana's detail", Severity.SERIOUS)
+    )
     assert effects(drug)["Effect 1"][:2] == expected
     assert effects(drug)["Effect 0"][0] == "Ben's other detail"
 
@@ -370,13 +384,19 @@ def test_three_editors_save_in_turn_and_no_change_is_lost(drug, first, second, t
     assert "Effect 2" not in effects(drug)
     assert drug.faqs.filter(question="Ana's question?").exists()
 
-    # Cat, on the form she opened before both: the generic name (Ana's), Effect 1
-    # (Ben's), Effect 2 (deleted by Ben) clash; her introduction, a new side
+    # Cat, on the form she opened before both: the generic name (Ana's), Effect 1's
+    # severity (Ben's), Effect 2 (deleted by Ben) clash; her introduction, a new side
     # effect and an answer do not.
     after_ben = (saved(drug).edit_count, effects(drug))
     cat["generic_name"] = ["Cat's name"]
     cat["introduction"] = ["Cat's introduction."]
-    set_(cat, effect(cat, "Effect 1"), detail="Cat's detail", frequency=Frequency.RARE)
+    set_(
+        cat,
+        effect(cat, "Effect 1"),
+        detail="Cat's detail",
+        frequency=Frequency.RARE,
+        severity=Severity.MILD,  # Ben made it an emergency: the same field, a clash
+    )
     set_(cat, effect(cat, "Effect 2"), detail="Cat keeps it")
     set_(cat, row(cat, "faqs", question="Question 1?"), answer="Cat's answer.")
     add_inline_form(cat, "side_effects", name="Cat's effect", severity=1, position=9)

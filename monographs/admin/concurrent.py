@@ -10,10 +10,12 @@ ingredients).
 - What only one side changed is kept: a field or a row I did not touch keeps
   its current value (not the stale one my form still shows), rows they added
   stay, rows they deleted stay deleted, rows I added are added.
-- What both changed alike is no clash, nor is a row that one side only moved
-  (its position) while the other edited it: it takes both.
-- The same field of the drug changed differently, the same row changed by
-  both, or a row deleted by one and changed by the other is a clash. The
+- What both changed alike is no clash, nor is a row each side changed in
+  different fields (one its severity, the other its explanation; or one only
+  moved it): it takes both changes.
+- The same field of the drug changed differently, the same field of a row
+  changed differently by both, or a row deleted by one and changed by the
+  other is a clash. The
   form comes back holding the merged monograph, with both versions of each
   clash side by side and a "keep mine" / "keep theirs" choice; it is saved
   only once every clash is decided.
@@ -505,10 +507,11 @@ def _label(form_field, name) -> str:
 
 
 def _combine(part: Part, base: dict, mine: dict, theirs: dict) -> dict | None:
-    """A row one side only moved and the other changed: both, or None if they overlap."""
+    """A row each side changed in different fields (or moved): both changes, or None
+    where a field was changed by both."""
     by_me = _changed_fields(part.fields, mine, base)
     by_them = _changed_fields(part.fields, theirs, base)
-    if by_me & by_them or {"position"} not in (by_me, by_them):
+    if by_me & by_them:
         return None
     combined = dict(base)
     combined.update({name: mine[name] for name in by_me})

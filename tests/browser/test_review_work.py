@@ -125,8 +125,10 @@ def test_a_clash_is_shown_side_by_side_and_saved_as_chosen(
     ana.locator('input[name="_continue"]').click()
     expect(ana.locator(".messagelist")).to_contain_text("was changed successfully")
 
-    # Ben changes the same field and the same side effect, and the brand names.
+    # Ben changes the same field and the same side effect's explanation (and its
+    # severity), and the brand names.
     ben.locator("#id_generic_name").fill("isotretinoin")
+    side_effect_row(ben, "Nosebleeds").locator('input[name$="-detail"]').fill("from dry air")
     side_effect_row(ben, "Nosebleeds").locator('select[name$="-severity"]').select_option(
         str(Severity.SERIOUS)
     )
