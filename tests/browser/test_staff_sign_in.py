@@ -19,7 +19,7 @@ from monographs.choices import Status
 from monographs.models import AuditEvent, Drug
 
 from ..factories import make_drug
-from .conftest import csp_violations
+from .conftest import csp_violations, wait_for_previews
 
 pytestmark = pytest.mark.browser
 
@@ -113,6 +113,9 @@ def test_an_edit_sent_after_the_session_ended_is_sent_again_after_signing_in(
     page.get_by_label("6-digit code").fill(first_code)
     page.get_by_role("button", name="Sign in").click()
     page.goto(live_server.url + reverse("admin:monographs_drug_change", args=[drug.pk]))
+    # The editors' first previews are requests of this session too: each one marks
+    # it as seen now, so they must be done before the session is made to go idle.
+    wait_for_previews(page)
     page.get_by_label("Generic name").fill("Typed before lunch")
 
     # Lunch: the session goes idle past its limit on the server.
