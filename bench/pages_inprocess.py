@@ -53,7 +53,7 @@ def child(args) -> None:
     import django
 
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench.pages_settings",
+        DJANGO_SETTINGS_MODULE="bench.bare_settings",
         DJANGO_ENV="production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="testserver",

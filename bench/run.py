@@ -6,7 +6,7 @@ For each data set — the 300-file sample corpus, 100 and 10,000 synthetic
 drugs (``manage.py generate_scale_data``) — it builds a throwaway database
 (SQLite files; PostgreSQL databases when DATABASE_URL points at PostgreSQL),
 then starts three gunicorn servers with production settings and 2 workers:
-a bare one-view site (bench/bare_settings.py), the portal, and the portal with
+the bare view (bench/bare_settings.py), the portal, and the portal with
 its page cache off. wrk runs on 127.0.0.1 against one at a time, after a
 warm-up. The cache is local memory unless REDIS_URL is set.
 """
