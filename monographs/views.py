@@ -96,6 +96,9 @@ class DrugListView(RefusesNulMixin, PublishedDrugMixin, ListView):
 
 
 class DrugDetailView(PublishedDrugMixin, DetailView):
+    template_engine = "jinja2"  # portal/jinja2.py: the body is kept HTML, the frame compiled
+    template_name = "monographs/drug_detail.html"
+
     def get_queryset(self):
         # Staff preview any monograph, whatever its status; the page says so.
         # A filtered page counts all side effects by severity in SQL; a plain

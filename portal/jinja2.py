@@ -1,4 +1,4 @@
-"""Jinja2 for the reader pages that list many things (home, list and search, lookup, compare).
+"""Jinja2 for the reader pages (the monograph, home, list and search, lookup, compare).
 
 Django's template engine interprets each node of a template on every request;
 Jinja2 compiles a template to Python once a process, so a loop over fifty rows

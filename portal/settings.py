@@ -140,7 +140,7 @@ TEMPLATES = [
         },
     },
     {
-        # The reader pages that list many things (portal/jinja2.py): views name it.
+        # The reader pages (portal/jinja2.py): views name it.
         "NAME": "jinja2",
         "BACKEND": "portal.jinja2.Jinja2",
         # Its own templates, then templates/base.html, the frame both engines share.
