@@ -20,6 +20,12 @@ def add(drug, name, severity=Severity.MILD, frequency=Frequency.NOT_KNOWN, posit
     )
 
 
+def add_precautions(drug, body: str) -> Section:
+    return Section.objects.create(
+        drug=drug, kind=SectionKind.PRECAUTIONS, heading="Precautions", body=body, position=9
+    )
+
+
 def rows_by_name(response) -> dict:
     return {row["name"]: row for row in response.context["side_effects"]}
 
@@ -73,13 +79,7 @@ def test_a_side_effect_the_other_text_names_is_mentioned_not_just_unlisted(db, c
     first, second = make_drug("Alphamine", side_effects=0), make_drug("Betamine", side_effects=0)
     add(first, "Pancreatitis", Severity.SERIOUS)
     add(first, "Hair loss", position=101)
-    Section.objects.create(
-        drug=second,
-        kind=SectionKind.PRECAUTIONS,
-        heading="Precautions",
-        body="Tell your doctor if you have had **pancreatitis** before.",
-        position=9,
-    )
+    add_precautions(second, "Tell your doctor if you have had **pancreatitis** before.")
     response = client.get(COMPARE, {"drug": ["alphamine", "betamine"]})
     rows = rows_by_name(response)
     assert rows["Pancreatitis"]["mentions"] == [
@@ -109,13 +109,7 @@ def test_a_mention_is_found_in_any_case_plural_or_hyphenation(db, client):
     add(first, "Allergy")
     add(first, "Blurred vision", position=101)
     add(first, "Dry mouth", position=102)
-    Section.objects.create(
-        drug=second,
-        kind=SectionKind.PRECAUTIONS,
-        heading="Precautions",
-        body="ALLERGIES to nuts; BLURRED-VISION at night.",
-        position=9,
-    )
+    add_precautions(second, "ALLERGIES to nuts; BLURRED-VISION at night.")
     rows = rows_by_name(client.get(COMPARE, {"drug": ["alphamine", "betamine"]}))
     assert rows["Allergy"]["mentions"][1] == {
         "where": "Precautions",
