@@ -330,14 +330,10 @@ _BODY_SYSTEM = re.compile(
 )
 
 
-def _labelled_terms(text: str, lead: str, ingredients: list[str]) -> list[ParsedSideEffect] | None:
-    """A bullet or paragraph such as "**Common (1-10%):** a, b, c" or "Cardiovascular: a, b".
-
-    The label is a tier when it names a severity or frequency, else an
-    ingredient of the combination, else the organ system its terms belong to.
-    A label followed by terms on its own line is a list written as a sentence;
-    the separators and the closing text are kept to write it back as it was.
-    """
+def _label_kind(text: str, ingredients: list[str]) -> tuple[str, str, str] | None:
+    """("tier" | "ingredient" | "system" | "other", the label, the text after it) for a
+    labelled line; None for a line without a label, or with a plain label that names
+    no tier, ingredient or organ system."""
     text = text.strip()
     match = _BOLD_LABEL.match(text)
     bold = match is not None
@@ -346,15 +342,26 @@ def _labelled_terms(text: str, lead: str, ingredients: list[str]) -> list[Parsed
         return None
     label, rest = _plain(match["label"]), match["rest"].strip()
     if is_tier(label):
-        kind = "tier"
-    elif _ingredient(label, ingredients):
-        kind = "ingredient"
-    elif _BODY_SYSTEM.match(label):
-        kind = "system"
-    elif bold:
-        kind = "other"
-    else:
+        return "tier", label, rest
+    if _ingredient(label, ingredients):
+        return "ingredient", label, rest
+    if _BODY_SYSTEM.match(label):
+        return "system", label, rest
+    return ("other", label, rest) if bold else None
+
+
+def _labelled_terms(text: str, lead: str, ingredients: list[str]) -> list[ParsedSideEffect] | None:
+    """A bullet or paragraph such as "**Common (1-10%):** a, b, c" or "Cardiovascular: a, b".
+
+    The label is a tier when it names a severity or frequency, else an
+    ingredient of the combination, else the organ system its terms belong to.
+    A label followed by terms on its own line is a list written as a sentence;
+    the separators and the closing text are kept to write it back as it was.
+    """
+    found = _label_kind(text, ingredients)
+    if found is None:
         return None
+    kind, label, rest = found
     first, *more = rest.split("\n")
     nested = [line for line in more if line.strip()]
     intro = list_end = ""
@@ -891,6 +898,12 @@ def _read_sections(reading: Reading) -> None:
     reading.closing_label, reading.closing = _closing(last)
     monograph.introduction = _join([b.text for b in reading.introduction])
 
+    _keep_sections(reading)
+
+
+def _keep_sections(reading: Reading) -> None:
+    """The chunks that are sections, headed with their ingredient in a combination;
+    the generic name's own chunk and a bare ingredient heading are not."""
     for chunk in reading.chunks:
         about = chunk.ingredient
         if (
@@ -901,7 +914,7 @@ def _read_sections(reading: Reading) -> None:
             # "Alprazolam – Usage": the ingredient leads, so the heading's own
             # words still run straight into its text.
             chunk.heading = f"{about} – {chunk.heading}"
-        if chunk.kind == GENERIC_NAME and _take_generic_name(monograph, chunk):
+        if chunk.kind == GENERIC_NAME and _take_generic_name(reading.monograph, chunk):
             continue
         if (
             chunk.kind == SectionKind.OTHER
@@ -1062,6 +1075,51 @@ def _side_effect_lists(effects: list[ParsedSideEffect]) -> list[str]:
     pharmacist changed them), a line in the portal's own words for both goes
     before it; the parser reads that line as exactly those values.
     """
+    runs = _runs_written_alike(effects)
+
+    # Runs under one introduction make one list, as they were read: a new
+    # list starts only where a new introduction does.
+    blocks: list[str] = []
+    current: str | None = None  # the introduction of the list being written
+    for run in runs:
+        first = run[0]
+        if first.list_start:
+            # A list written in a sentence goes back as the sentence it was.
+            if classify(first.tier_label) != (first.severity, first.frequency):
+                blocks.append(export_label(first.severity, first.frequency))
+            terms = _sentence_terms(run)
+            blocks.append(f"{first.list_start}{terms}{run[-1].list_end}")
+            current = None
+            continue
+        labelled = first.written_inline or bool(first.body_system)
+        # Bullets and organ-system lists sit under their tier's wording; a
+        # labelled sentence list ("**Common:** a, b") carries its own.
+        lead = first.tier_label if (first.body_system or not first.written_inline) else ""
+        if _read_back(first, lead) != (first.severity, first.frequency):
+            lead = export_label(first.severity, first.frequency)
+        if first.written_inline:
+            label = f"{first.body_system}:" if first.body_system else first.tier_label
+            terms = _sentence_terms(run)
+            items = f"* **{label.rstrip(':')}:** {terms}{run[-1].list_end}"
+        elif first.body_system:
+            nested = "\n".join(f"    * {_item(effect)}" for effect in run)
+            items = f"* **{first.body_system}:**\n{nested}"
+        else:
+            items = "\n".join(f"* {_item(effect)}" for effect in run)
+        key = lead or ("" if labelled else None)
+        if lead and lead != current:
+            blocks.append(lead if lead.endswith(":") else f"{lead}:")
+        elif key is not None and key == current and blocks:
+            blocks[-1] += "\n" + items
+            continue
+        blocks.append(items)
+        current = key
+    return blocks
+
+
+def _runs_written_alike(effects: list[ParsedSideEffect]) -> list[list[ParsedSideEffect]]:
+    """Neighbouring side effects of one list: the same wording, organ system, form,
+    severity and frequency, and no list ending or starting between them."""
     runs: list[list[ParsedSideEffect]] = []
     for effect in effects:
         previous = runs[-1][-1] if runs else None
@@ -1079,51 +1137,14 @@ def _side_effect_lists(effects: list[ParsedSideEffect]) -> list[str]:
             runs[-1].append(effect)
         else:
             runs.append([effect])
+    return runs
 
-    # Runs under one introduction make one list, as they were read: a new
-    # list starts only where a new introduction does.
-    blocks: list[str] = []
-    current: str | None = None  # the introduction of the list being written
-    for run in runs:
-        first = run[0]
-        if first.list_start:
-            # A list written in a sentence goes back as the sentence it was.
-            if classify(first.tier_label) != (first.severity, first.frequency):
-                blocks.append(export_label(first.severity, first.frequency))
-            terms = "".join(
-                (effect.separator if index else "") + _item(effect)
-                for index, effect in enumerate(run)
-            )
-            blocks.append(f"{first.list_start}{terms}{run[-1].list_end}")
-            current = None
-            continue
-        labelled = first.written_inline or bool(first.body_system)
-        # Bullets and organ-system lists sit under their tier's wording; a
-        # labelled sentence list ("**Common:** a, b") carries its own.
-        lead = first.tier_label if (first.body_system or not first.written_inline) else ""
-        if _read_back(first, lead) != (first.severity, first.frequency):
-            lead = export_label(first.severity, first.frequency)
-        if first.written_inline:
-            label = f"{first.body_system}:" if first.body_system else first.tier_label
-            terms = "".join(
-                (effect.separator if index else "") + _item(effect)
-                for index, effect in enumerate(run)
-            )
-            items = f"* **{label.rstrip(':')}:** {terms}{run[-1].list_end}"
-        elif first.body_system:
-            nested = "\n".join(f"    * {_item(effect)}" for effect in run)
-            items = f"* **{first.body_system}:**\n{nested}"
-        else:
-            items = "\n".join(f"* {_item(effect)}" for effect in run)
-        key = lead or ("" if labelled else None)
-        if lead and lead != current:
-            blocks.append(lead if lead.endswith(":") else f"{lead}:")
-        elif key is not None and key == current and blocks:
-            blocks[-1] += "\n" + items
-            continue
-        blocks.append(items)
-        current = key
-    return blocks
+
+def _sentence_terms(run: list[ParsedSideEffect]) -> str:
+    """A list's side effects as the sentence wrote them: "a, b and c"."""
+    return "".join(
+        (effect.separator if index else "") + _item(effect) for index, effect in enumerate(run)
+    )
 
 
 def _faq_list(faqs: list[ParsedFaq]) -> str:
