@@ -9,7 +9,7 @@ name it: the cell says where, rather than "not listed".
 
 from .choices import SectionKind
 from .monograph_body import add_anchors
-from .terms import parts, pattern
+from .terms import needle_of, parts, pattern
 
 SECTION_KINDS = [k for k in SectionKind if k not in (SectionKind.OTHER, SectionKind.DISCLAIMER)]
 
@@ -72,7 +72,7 @@ def _texts(drug) -> list[tuple[str, str, str, str]]:
 def _mention(term: str, texts, drug) -> dict | None:
     """Where the monograph's text names ``term``: ``{"where", "url"}``, or None."""
     wanted = pattern(term)
-    needle = _needle(term)
+    needle = needle_of(term)
     for where, anchor, text, folded in texts:
         # A plain substring test first: most texts do not name most terms, and
         # the pattern (word boundaries, plurals, any case) costs far more.
@@ -80,13 +80,3 @@ def _mention(term: str, texts, drug) -> dict | None:
             url = drug.get_absolute_url() + (f"#{anchor}" if anchor else "")
             return {"where": where, "url": url}
     return None
-
-
-def _needle(term: str) -> str:
-    """A piece of text that every match of ``pattern(term)`` contains, casefolded: the
-    first word, or a single word less the "y" its plural "-ies" drops."""
-    words = term.casefold().split()
-    if len(words) > 1:
-        return words[0]
-    word = words[0] if words else ""
-    return word[:-1] if word.endswith("y") else word

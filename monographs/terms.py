@@ -64,3 +64,14 @@ def pattern(term: str) -> re.Pattern:
         endings.append(re.escape(last[:-1]) + "ies")
     words[-1] = "(?:" + "|".join(endings) + ")"
     return re.compile(r"(?<!\w)" + r"[\s-]+".join(words) + r"(?!\w)", re.IGNORECASE)
+
+
+def needle_of(term: str) -> str:
+    """A piece of text, casefolded, that every match of ``pattern(term)`` holds, for
+    a cheap substring test before the pattern: the first word, or a single word
+    less the "y" its plural "-ies" drops."""
+    words = term.casefold().split()
+    if len(words) > 1:
+        return words[0]
+    word = words[0] if words else ""
+    return word[:-1] if word.endswith("y") else word
