@@ -30,7 +30,23 @@ def filter_severity(queryset, name, value):
     return queryset.filter(severity__in=_by_slug(Severity, value))
 
 
-class SideEffectFilter(django_filters.FilterSet):
+class FilterSet(django_filters.FilterSet):
+    """A filter set whose form fields are the same for every request.
+
+    django-filter builds a new form class for each filter set (a metaclass
+    walk of its fields); here it is built once a class. Each form still
+    deep-copies its fields, as any Django form does.
+    """
+
+    def get_form_class(self):
+        built = type(self).__dict__.get("_form_class")
+        if built is None:
+            built = super().get_form_class()
+            type(self)._form_class = built
+        return built
+
+
+class SideEffectFilter(FilterSet):
     """The side-effect filter of a monograph page: ``?severity=serious&frequency=rare``."""
 
     severity = django_filters.MultipleChoiceFilter(
@@ -60,7 +76,7 @@ class SideEffectFilter(django_filters.FilterSet):
         return any(self.form.cleaned_data.get(name) for name in self.filters)
 
 
-class DrugFilter(django_filters.FilterSet):
+class DrugFilter(FilterSet):
     """The drug list: search, A–Z, kind, serious side effects, review, sort.
 
     The search words themselves are applied by the view, through the index;
@@ -153,7 +169,7 @@ class DrugApiFilter(DrugFilter):
         )
 
 
-class SideEffectLookupFilter(django_filters.FilterSet):
+class SideEffectLookupFilter(FilterSet):
     """The cross-drug lookup: ``/side-effects/?q=pancreatitis&severity=serious``."""
 
     q = django_filters.CharFilter(label="Side effect", method=applied_by_view, max_length=200)
@@ -191,6 +207,14 @@ class SideEffectLookupFilter(django_filters.FilterSet):
         matches = every.listings().best_match_first(self.found.terms)
         # Sorting every listing of a common term costs in proportion to them:
         # each page's keys and the count are kept while the index is unchanged.
+        # Kept under what the rows depend on, not the SQL: compiling the query
+        # to name it would cost as much as reading a kept page saves.
+        key = (type(self).__name__, tuple(self.found.terms), self._narrowed_by())
         state = self.index_state
-        count = search.kept_count(every, type(every).count_in_published, state)
-        return search.KeptSlices(matches, count, state), count
+        count = search.kept_count(every, type(every).count_in_published, state, key=key)
+        return search.KeptSlices(matches, count, state, key=key), count
+
+    def _narrowed_by(self) -> tuple:
+        """The filters chosen besides the words, as a key."""
+        chosen = self.form.cleaned_data if self.is_valid() else {}
+        return tuple(sorted((name, repr(value)) for name, value in chosen.items() if name != "q"))

@@ -411,10 +411,11 @@ class KeptSlices(Sequence):
     queryset, so a row that has left it since is not shown.
     """
 
-    def __init__(self, queryset, count: int, state=None):
+    def __init__(self, queryset, count: int, state=None, *, key=None):
         self.queryset = queryset
         self._count = count
         self.state = state  # spelling.IndexState: the index's state, asked once
+        self.key = key  # what the rows depend on, besides the index; else the SQL
 
     def __len__(self) -> int:
         return self._count
@@ -426,16 +427,20 @@ class KeptSlices(Sequence):
                 raise IndexError(index)
             return found[0]
         keys = self.queryset.values_list("pk", flat=True)[index]
-        key = ("slice", *_statement(keys))
+        if self.key is None:
+            key = ("slice", *_statement(keys))
+        else:
+            key = ("slice", self.key, index.start, index.stop, index.step)
         ids = ranked_keys.value(self.queryset.db, key, lambda: list(keys), self.state)
         rows = self.queryset.order_by().in_bulk(ids)
         return [rows[pk] for pk in ids if pk in rows]
 
 
-def kept_count(queryset, count=None, state=None) -> int:
-    """``count(queryset)`` (or its ``.count()``), kept while the index is unchanged."""
+def kept_count(queryset, count=None, state=None, *, key=None) -> int:
+    """``count(queryset)`` (or its ``.count()``), kept while the index is unchanged,
+    under ``key`` (what the queryset depends on, besides the index) or its SQL."""
     compute = (lambda: count(queryset)) if count else queryset.count
-    key = ("count", *_statement(queryset.values("pk")))
+    key = ("count", *_statement(queryset.values("pk"))) if key is None else ("count", key)
     return ranked_keys.value(queryset.db, key, compute, state)
 
 

@@ -28,4 +28,4 @@ def chrome(request) -> dict:
     That one file frames the pages of both template engines, so it names its
     addresses as plain variables, which both read alike; they do not change while
     a process runs."""
-    return {"chrome": _chrome()}
+    return {"chrome": _chrome(), "monograph_path": links.monograph_paths()}
