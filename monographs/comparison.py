@@ -7,11 +7,44 @@ as the side-effect lookup matches them), and a listing naming several things
 name it: the cell says where, rather than "not listed".
 """
 
+from dataclasses import dataclass
+
+from . import search
 from .choices import SectionKind
 from .monograph_body import add_anchors
 from .terms import needle_of, parts, pattern
 
 SECTION_KINDS = [k for k in SectionKind if k not in (SectionKind.OTHER, SectionKind.DISCLAIMER)]
+
+# Comparisons built in this process, each kept while the search index is
+# unchanged (as the ranked searches are): every edit of a monograph moves it.
+# A few hundred kilobytes each at most; a worker keeps the latest 64.
+kept = search.RankedKeys(size=64)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    drugs: list
+    rows: list  # section_rows
+    side_effects: list  # side_effect_rows
+
+
+def compare(queryset, pks: list[int], state=None) -> Comparison:
+    """The monographs of ``queryset`` with these keys side by side, in this order.
+
+    Reading three monographs whole and matching their side effects costs
+    several times a page; any name typed for them (an address, a misspelling)
+    comes here with the same keys, so the comparison is built once while the
+    index is unchanged (``state``: :class:`monographs.spelling.IndexState`).
+    ``queryset`` is always the same one for a caller (the key does not name it).
+    """
+
+    def build() -> Comparison:
+        found = queryset.in_bulk(pks)
+        drugs = [found[pk] for pk in pks if pk in found]
+        return Comparison(drugs, section_rows(drugs), side_effect_rows(drugs))
+
+    return kept.value(queryset.db, ("compare", tuple(pks)), build, state)
 
 
 def section_rows(drugs) -> list[dict]:

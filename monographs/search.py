@@ -353,6 +353,7 @@ class RankedKeys:
         self.size = size
         self._lock = threading.Lock()
         self._kept: OrderedDict = OrderedDict()
+        _every_kept.append(self)
 
     def rows(self, using: str, sql: str, params, state=None) -> list:
         def fetch():
@@ -386,12 +387,15 @@ class RankedKeys:
             self._kept.clear()
 
 
+_every_kept: list[RankedKeys] = []
 ranked_keys = RankedKeys()
 
 
 def forget() -> None:
-    """Drop the kept ranked keys (tests that rebuild the database between them)."""
-    ranked_keys.clear()
+    """Drop everything kept while the index is unchanged: the ranked keys here, the
+    comparisons (:mod:`monographs.comparison`); for tests that rebuild the database."""
+    for kept in _every_kept:
+        kept.clear()
 
 
 def _statement(queryset) -> tuple:

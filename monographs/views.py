@@ -373,13 +373,12 @@ class CompareView(RefusesNulMixin, TemplateView):
         context["inputs"] += [""] * (self.limits[1] - len(chosen))
         context["chosen"] = chosen
         pks = list(dict.fromkeys(c.drug.pk for c in chosen if c.drug))
-        found = _compared_queryset().in_bulk(pks)
-        drugs = [found[pk] for pk in pks if pk in found]
+        compared = comparison.compare(_compared_queryset(), pks)
         if any(c.drug is None for c in chosen):
             context["error"] = "Some names match no published monograph; see below."
-        context["drugs"] = drugs
-        context["rows"] = comparison.section_rows(drugs)
-        context["side_effects"] = comparison.side_effect_rows(drugs)
+        context["drugs"] = compared.drugs
+        context["rows"] = compared.rows
+        context["side_effects"] = compared.side_effects
         return super().get_context_data(**context, **kwargs)
 
 

@@ -161,3 +161,39 @@ def test_a_comparison_on_a_phone_labels_each_cell_with_its_medicine(db, client):
     content = client.get(COMPARE, {"drug": ["alphamine", "betamine"]}).content.decode()
     assert 'class="compare compare-2"' in content
     assert content.count('<td data-medicine="Betamine">') >= 3
+
+
+def test_a_comparison_follows_edits_saved_as_the_admin_saves_them(db, client):
+    """A comparison is kept while the search index is unchanged: an edit that
+    reindexes the monograph (as the admin and the importer do) shows at once,
+    whichever names the comparison was asked for by."""
+    from monographs import search
+
+    first, second = make_drug("Alphamine", side_effects=0), make_drug("Betamine", side_effects=0)
+    effect = add(first, "Headache", Severity.MILD)
+    add(second, "Headache", Severity.MILD)
+    for drug in (first, second):
+        search.reindex(drug)
+
+    def severities(params):
+        [row] = client.get(COMPARE, params).context["side_effects"]
+        return [[e.severity for e in cell] for cell in row["cells"]]
+
+    by_address = {"drugs": "alphamine,betamine"}
+    by_name = {"drug": ["Alphamine", "betamine"]}
+    assert severities(by_address) == [[Severity.MILD], [Severity.MILD]]
+    assert severities(by_name) == [[Severity.MILD], [Severity.MILD]]
+    effect.severity = Severity.SERIOUS
+    effect.save()
+    search.reindex(first)
+    assert severities(by_name) == [[Severity.SERIOUS], [Severity.MILD]]
+    assert severities(by_address) == [[Severity.SERIOUS], [Severity.MILD]]
+    precautions = add_precautions(second, "Avoid alcohol.")
+    search.reindex(second)
+    content = client.get(COMPARE, by_address).content.decode()
+    assert "Avoid alcohol." in content
+    precautions.body = "Avoid grapefruit juice."
+    precautions.save()
+    search.reindex(second)
+    content = client.get(COMPARE, by_address).content.decode()
+    assert "Avoid grapefruit juice." in content and "Avoid alcohol." not in content
