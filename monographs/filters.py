@@ -1,8 +1,10 @@
+import copy
 import string
 
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
+from django.http import QueryDict
 from django.utils.functional import cached_property
 
 from . import search
@@ -31,12 +33,33 @@ def filter_severity(queryset, name, value):
 
 
 class FilterSet(django_filters.FilterSet):
-    """A filter set whose form fields are the same for every request.
+    """A filter set whose filters and form fields are the same for every request.
 
-    django-filter builds a new form class for each filter set (a metaclass
-    walk of its fields); here it is built once a class. Each form still
-    deep-copies its fields, as any Django form does.
+    For each filter set django-filter deep-copies every filter (their choices,
+    widgets and all) and builds a new form class (a metaclass walk of its
+    fields). Neither changes between requests: each filter is copied
+    shallowly, bound to this filter set as django-filter binds it, and the
+    form class is built once a class. Each form still deep-copies its fields,
+    as any Django form does.
     """
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {name: self._bound(base) for name, base in self.base_filters.items()}
+
+    def _bound(self, base):
+        filter_ = copy.copy(base)
+        filter_.model = self.queryset.model
+        filter_.parent = self
+        if base.method is not None:
+            filter_.method = base.method  # calls through this filter set, not the base's
+        return filter_
 
     def get_form_class(self):
         built = type(self).__dict__.get("_form_class")
