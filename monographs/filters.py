@@ -61,6 +61,11 @@ class FilterSet(django_filters.FilterSet):
             filter_.method = base.method  # calls through this filter set, not the base's
         return filter_
 
+    def narrowing(self) -> tuple:
+        """The filters chosen besides the search words, as a key to keep answers under."""
+        chosen = self.form.cleaned_data if self.is_valid() else {}
+        return tuple(sorted((name, repr(value)) for name, value in chosen.items() if name != "q"))
+
     def get_form_class(self):
         built = type(self).__dict__.get("_form_class")
         if built is None:
@@ -232,12 +237,7 @@ class SideEffectLookupFilter(FilterSet):
         # each page's keys and the count are kept while the index is unchanged.
         # Kept under what the rows depend on, not the SQL: compiling the query
         # to name it would cost as much as reading a kept page saves.
-        key = (type(self).__name__, tuple(self.found.terms), self._narrowed_by())
+        key = (type(self).__name__, tuple(self.found.terms), self.narrowing())
         state = self.index_state
         count = search.kept_count(every, type(every).count_in_published, state, key=key)
         return search.KeptSlices(matches, count, state, key=key), count
-
-    def _narrowed_by(self) -> tuple:
-        """The filters chosen besides the words, as a key."""
-        chosen = self.form.cleaned_data if self.is_valid() else {}
-        return tuple(sorted((name, repr(value)) for name, value in chosen.items() if name != "q"))

@@ -38,7 +38,7 @@ class DrugQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
 
-    def search(self, text: str, *, order=None, correct: bool = True, first: int = 50):
+    def search(self, text: str, *, order=None, correct: bool = True, first: int = 50, key=None):
         """Search these drugs for what a reader typed: the one entry point for every search.
 
         Returns :class:`monographs.search.Results`: ``results.drugs`` are this
@@ -52,9 +52,11 @@ class DrugQuerySet(models.QuerySet):
         (``results.corrected``, ``results.searched``) or alternatives offered
         (``results.did_you_mean``). ``order`` (e.g. ``["title"]``) lists the
         matches in that order instead of by relevance. ``first`` is the size of
-        the first slice read (the page size).
+        the first slice read (the page size). ``key``, if given, names what these
+        drugs depend on besides the index (e.g. the filters that narrowed them):
+        each page read is then kept under it while the index is unchanged.
         """
-        return search.search(self, text, order=order, correct=correct, first=first)
+        return search.search(self, text, order=order, correct=correct, first=first, key=key)
 
     def suggest(self, text: str, *, limit: int = 8) -> list:
         """At most ``limit`` of these drugs whose names match what is typed so far, best first."""

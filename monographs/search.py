@@ -389,6 +389,10 @@ class RankedKeys:
 
 _every_kept: list[RankedKeys] = []
 ranked_keys = RankedKeys()
+# Pages of rows read under a key their caller gave (what they depend on
+# besides the index): read again while the index is unchanged, a page costs
+# no query. Fifty drugs of a list, or fifty listings of the lookup, each.
+kept_rows = RankedKeys(size=128)
 
 
 def forget() -> None:
@@ -412,7 +416,9 @@ class KeptSlices(Sequence):
     For an order the database must sort every match to answer (the lookup's
     listings of a side effect most medicines list): the keys of a slice are
     sorted once while the index is unchanged, and the rows read by key, in the
-    queryset, so a row that has left it since is not shown.
+    queryset, so a row that has left it since is not shown. Under a ``key``
+    (what the queryset depends on besides the index) the rows are kept too
+    (:data:`kept_rows`): every change to a monograph or its parts moves the index.
     """
 
     def __init__(self, queryset, count: int, state=None, *, key=None):
@@ -435,9 +441,15 @@ class KeptSlices(Sequence):
             key = ("slice", *_statement(keys))
         else:
             key = ("slice", self.key, index.start, index.stop, index.step)
-        ids = ranked_keys.value(self.queryset.db, key, lambda: list(keys), self.state)
-        rows = self.queryset.order_by().in_bulk(ids)
-        return [rows[pk] for pk in ids if pk in rows]
+
+        def read() -> list:
+            ids = ranked_keys.value(self.queryset.db, key, lambda: list(keys), self.state)
+            rows = self.queryset.order_by().in_bulk(ids)
+            return [rows[pk] for pk in ids if pk in rows]
+
+        if self.key is None:
+            return read()
+        return kept_rows.value(self.queryset.db, key, read, self.state)
 
 
 def kept_count(queryset, count=None, state=None, *, key=None) -> int:
@@ -456,9 +468,14 @@ class Ranked(Sequence):
     same query. Usable by Django's paginator as it is.
     """
 
-    def __init__(self, queryset, query: Query, *, columns=None, first: int = 50, state=None):
+    def __init__(
+        self, queryset, query: Query, *, columns=None, first: int = 50, state=None, key=None
+    ):
         self.queryset = queryset
         self.state = state  # spelling.IndexState: the index's state, asked once
+        # What the queryset depends on besides the index, if its caller can say:
+        # then a page's keys and rows are kept under it (not under the compiled SQL).
+        self.key = key
         self.query = query
         self.columns = columns
         self.first = first
@@ -474,11 +491,18 @@ class Ranked(Sequence):
         if not self.query:
             self._total = 0
             return []
-        scope_sql, scope_params = self.queryset.order_by().values("pk").query.sql_with_params()
-        sql, params = engine(self.queryset.db).ranked(
-            self.query, scope_sql, scope_params, stop - start, start, self.columns
-        )
-        rows = ranked_keys.rows(self.queryset.db, sql, params, self.state)
+        db = self.queryset.db
+
+        def ranked() -> list:
+            scope = self.queryset.order_by().values("pk").query.sql_with_params()
+            sql, params = engine(db).ranked(self.query, *scope, stop - start, start, self.columns)
+            return ranked_keys.rows(db, sql, params, self.state)
+
+        if self.key is None:
+            rows = ranked()
+        else:
+            key = ("ranked", self.key, self.query, self.columns, start, stop)
+            rows = ranked_keys.value(db, key, ranked, self.state)
         ids = [row[0] for row in rows]
         if rows:
             self._total = rows[0][1]
@@ -511,9 +535,16 @@ class Ranked(Sequence):
         ids = self._ids(start, stop)
         if not ids:
             return []
-        # The queryset's own filter again: a page never shows what it would not.
-        by_id = self.queryset.in_bulk(ids)
-        return [by_id[pk] for pk in ids if pk in by_id]
+
+        def read() -> list:
+            # The queryset's own filter again: a page never shows what it would not.
+            by_id = self.queryset.in_bulk(ids)
+            return [by_id[pk] for pk in ids if pk in by_id]
+
+        if self.key is None:
+            return read()
+        key = ("ranked rows", self.key, self.query, self.columns, start, stop)
+        return kept_rows.value(self.queryset.db, key, read, self.state)
 
 
 @dataclass
@@ -533,20 +564,22 @@ class Results:
     did_you_mean: list[str] = field(default_factory=list)
 
 
-def search(queryset, text: str, *, order: str | None = None, correct: bool = True, first=50):
+def search(
+    queryset, text: str, *, order: str | None = None, correct: bool = True, first=50, key=None
+):
     """See :meth:`monographs.models.DrugQuerySet.search`."""
     from . import spelling
 
     query = Query.parse(text)
     state = spelling.IndexState(queryset.db)
-    found = _found(queryset, query, order, first, state)
+    found = _found(queryset, query, order, first, state, key)
     results = Results(typed=text, searched=query.text(), drugs=found)
     if not query or not correct or _count(found):
         return results
     fixed = spelling.correct(query.words, using=queryset.db, state=state)
     if fixed:
         corrected = query.replaced(fixed)
-        found = _found(queryset, corrected, order, first, state)
+        found = _found(queryset, corrected, order, first, state, key)
         if _count(found):
             return Results(text, corrected.text(), found, corrected=True)
     results.did_you_mean = [
@@ -557,9 +590,9 @@ def search(queryset, text: str, *, order: str | None = None, correct: bool = Tru
     return results
 
 
-def _found(queryset, query: Query, order, first, state=None):
+def _found(queryset, query: Query, order, first, state=None, key=None):
     if order is None:
-        return Ranked(queryset, query, first=first, state=state)
+        return Ranked(queryset, query, first=first, state=state, key=key)
     if not query:
         return queryset.none()
     sql, params = engine(queryset.db).matching(query)
@@ -870,10 +903,17 @@ def find_drugs(filterset, *, correct: bool = True, per_page: int = 50) -> FoundD
     the ranking's scope) — corrected unless ``correct`` is False — or ordered by
     name or update when a sort is asked for.
     """
+    from .spelling import IndexState
+
     drugs = filterset.qs.only(*LIST_FIELDS)
     cleaned = filterset.cleaned
     order = {"updated": ["-updated", "title"], "name": ["title"]}.get(cleaned.get("sort"))
+    # What the rows depend on besides the index and the words: pages are kept under it.
+    scope = (type(filterset).__name__, filterset.narrowing())
     if not cleaned.get("q"):
-        return FoundDrugs(drugs.order_by(*(order or ["title"])))
-    results = drugs.search(cleaned["q"], order=order, correct=correct, first=per_page)
+        ordered = drugs.order_by(*(order or ["title"]))
+        state, key = IndexState(drugs.db), (*scope, tuple(ordered.query.order_by))
+        count = kept_count(ordered, state=state, key=key)
+        return FoundDrugs(KeptSlices(ordered, count, state, key=key))
+    results = drugs.search(cleaned["q"], order=order, correct=correct, first=per_page, key=scope)
     return FoundDrugs(results.drugs, ranked=order is None, results=results)

@@ -375,3 +375,26 @@ def test_the_lookup_follows_edits_to_the_listings_it_keeps(db, client):
     SideEffect.objects.create(drug=third, name="Nausea", severity=Severity.MILD, position=1)
     search.reindex(third)
     assert listed() == (2, [("Betamine", Severity.SERIOUS), ("Gammamine", Severity.MILD)])
+
+
+def test_the_list_and_search_follow_edits_to_the_pages_they_keep(db, client):
+    """A list or search page is kept while the index is unchanged: a rename, a
+    withdrawal and a publication show at once, each filter on its own."""
+    alpha, beta = make_drug("Alphamine"), make_drug("Betamine")
+    for _ in range(2):
+        assert titles(client.get(LIST)) == ["Alphamine", "Betamine"]
+        assert titles(client.get(LIST, {"letter": "B"})) == ["Betamine"]
+        assert titles(client.get(LIST, {"q": "alphamine"})) == ["Alphamine"]
+    alpha.title = "Zetamine"
+    alpha.save()
+    assert titles(client.get(LIST)) == ["Betamine", "Zetamine"]
+    assert titles(client.get(LIST, {"q": "zetamine"})) == ["Zetamine"]
+    beta.status = Status.DRAFT
+    beta.save()
+    assert titles(client.get(LIST)) == ["Zetamine"]
+    assert client.get(LIST).context["paginator"].count == 1
+    assert titles(client.get(LIST, {"letter": "B"})) == []
+    make_drug("Bromamine")
+    assert titles(client.get(LIST, {"letter": "B"})) == ["Bromamine"]
+    assert titles(client.get(LIST, {"sort": "updated"})) == ["Bromamine", "Zetamine"]
+    assert client.get(LIST).context["paginator"].count == 2
