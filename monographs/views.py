@@ -7,6 +7,7 @@ from django.core.paginator import InvalidPage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
@@ -38,14 +39,20 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         published = Drug.objects.published().only("title", "slug", "reviewed_on", "updated")
-        return super().get_context_data(
-            letters=LETTERS,
+        today = timezone.localdate()
+
+        def recent() -> tuple[list, list]:
             # Only reviews that still hold: not overdue, nothing changed since.
-            recently_reviewed=published.filter(workflow.review_holds()).order_by(
-                "-reviewed_on", "title"
-            )[:6],
-            recently_updated=published.order_by("-updated", "title")[:6],
-            **kwargs,
+            holding = published.filter(workflow.review_holds(today))
+            return (
+                list(holding.order_by("-reviewed_on", "title")[:6]),
+                list(published.order_by("-updated", "title")[:6]),
+            )
+
+        # Kept while the index is unchanged (every save of a monograph moves it) and the day is.
+        reviewed, updated = search.kept_rows.value(published.db, ("home", today), recent)
+        return super().get_context_data(
+            letters=LETTERS, recently_reviewed=reviewed, recently_updated=updated, **kwargs
         )
 
 

@@ -42,6 +42,29 @@ def test_home_has_search_letters_and_recent_monographs(db, client):
     assert "Draftamine" not in content
 
 
+def test_the_home_page_follows_reviews_and_edits(db, client, monkeypatch):
+    """Its lists are kept while the index and the day are unchanged."""
+    alpha, beta = make_drug("Alphamine"), make_drug("Betamine")
+
+    def recent(name):
+        return [d.title for d in client.get("/").context[name]]
+
+    assert recent("recently_updated") == ["Betamine", "Alphamine"]
+    assert recent("recently_reviewed") == []
+    alpha.reviewed_on = timezone.localdate()
+    alpha.review_due = timezone.localdate()
+    alpha.save()
+    assert recent("recently_updated") == ["Alphamine", "Betamine"]
+    assert recent("recently_reviewed") == ["Alphamine"]
+    beta.status = Status.ARCHIVED
+    beta.save()
+    assert recent("recently_updated") == ["Alphamine"]
+    # The next day the review is overdue, with nothing saved since.
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: tomorrow)
+    assert recent("recently_reviewed") == []
+
+
 def test_recently_reviewed_lists_only_reviews_that_still_hold(db, client):
     today = timezone.localdate()
     day = datetime.timedelta(days=1)
