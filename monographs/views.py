@@ -7,13 +7,15 @@ from django.core.paginator import InvalidPage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from markdownx.views import ImageUploadView
 
-from . import changelog, comparison, compiled, fhir, monograph_body, search, workflow
+from . import changelog, comparison, compiled, fhir, links, monograph_body, search, workflow
 from .api import DrugSerializer, site_root
 from .choices import SectionKind, Severity
 from .filters import LETTERS, DrugFilter, SideEffectLookupFilter
@@ -394,7 +396,23 @@ class CompareView(RefusesNulMixin, TemplateView):
         context["drugs"] = compared.drugs
         context["rows"] = compared.rows
         context["side_effects"] = compared.side_effects
+        context["tables"] = _compare_tables(compared, pks)
         return super().get_context_data(**context, **kwargs)
+
+
+def _compare_tables(compared: comparison.Comparison, pks: list[int]) -> str:
+    """A comparison's two tables, rendered once while the index is unchanged.
+
+    They are most of a compare page's cost (a cell for each side effect of each
+    medicine), and the same for any names typed for these monographs.
+    """
+    key = ("compare tables", tuple(pks), get_script_prefix())
+
+    def render() -> str:
+        context = {**vars(compared), "monograph_path": links.monograph_paths()}
+        return render_to_string("monographs/compare_tables.html", context, using="jinja2")
+
+    return mark_safe(search.kept_rows.value(_compared_queryset().db, key, render))
 
 
 # The Markdown editor's endpoints. portal/urls.py puts them behind a staff login;
