@@ -391,8 +391,9 @@ _every_kept: list[RankedKeys] = []
 ranked_keys = RankedKeys()
 # Pages of rows read under a key their caller gave (what they depend on
 # besides the index): read again while the index is unchanged, a page costs
-# no query. Fifty drugs of a list, or fifty listings of the lookup, each.
-kept_rows = RankedKeys(size=128)
+# no query. Fifty drugs of a list, or fifty listings of the lookup, each; the
+# reader pages' rendered pieces (monographs.views.kept_fragment) live here too.
+kept_rows = RankedKeys(size=256)
 
 
 def forget() -> None:

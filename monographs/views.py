@@ -5,6 +5,7 @@ import re
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.paginator import InvalidPage
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DEFAULT_DB_ALIAS
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -94,7 +95,7 @@ class DrugListView(RefusesNulMixin, PublishedDrugMixin, ListView):
         return self.found.drugs
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
+        context = super().get_context_data(
             filter=self.filterset,
             letters=LETTERS,
             query=self.filterset.cleaned.get("q", ""),
@@ -102,6 +103,15 @@ class DrugListView(RefusesNulMixin, PublishedDrugMixin, ListView):
             ranked=self.found.ranked,
             **kwargs,
         )
+        if context["drug_list"]:
+            scope = (type(self.filterset).__name__, self.filterset.narrowing())
+            key = (*scope, context["query"], self.request.GET.get("as_typed") == "1")
+            context["rows"] = kept_fragment(
+                "monographs/drug_rows.html",
+                (*key, context["page_obj"].number),
+                {"drug_list": context["drug_list"]},
+            )
+        return context
 
 
 class DrugDetailView(PublishedDrugMixin, DetailView):
@@ -331,6 +341,11 @@ class SideEffectLookupView(RefusesNulMixin, TemplateView):
             paginator = CountedPaginator(matches, self.paginate_by, count=count)
             page = paginator.get_page(self.request.GET.get("page"))
             context.update(matches=page.object_list, page_obj=page)
+            if page.object_list:
+                key = (tuple(filterset.found.terms), filterset.narrowing(), page.number)
+                context["rows"] = kept_fragment(
+                    "monographs/sideeffect_rows.html", key, {"matches": page.object_list}
+                )
         else:
             # Kept as listings change (monographs/term_counts.py): a few rows at any size.
             most_listed = SideEffectTermCount.objects.order_by("-drugs", "term")
@@ -401,18 +416,27 @@ class CompareView(RefusesNulMixin, TemplateView):
 
 
 def _compare_tables(compared: comparison.Comparison, pks: list[int]) -> str:
-    """A comparison's two tables, rendered once while the index is unchanged.
+    """A comparison's two tables: most of a compare page's cost (a cell for each
+    side effect of each medicine), and the same for any names typed for these monographs."""
+    return kept_fragment("monographs/compare_tables.html", tuple(pks), vars(compared))
 
-    They are most of a compare page's cost (a cell for each side effect of each
-    medicine), and the same for any names typed for these monographs.
+
+def kept_fragment(template_name: str, key, context: dict) -> str:
+    """A piece of a reader page, rendered once while the search index is unchanged.
+
+    ``key`` names all the piece depends on besides the published monographs
+    (every change to one of them, or to its parts, moves the index): the
+    filters chosen, the page number, the monographs compared. The piece's
+    template is a Jinja2 one, rendered without the request.
     """
-    key = ("compare tables", tuple(pks), get_script_prefix())
 
     def render() -> str:
-        context = {**vars(compared), "monograph_path": links.monograph_paths()}
-        return render_to_string("monographs/compare_tables.html", context, using="jinja2")
+        return render_to_string(
+            template_name, {**context, "monograph_path": links.monograph_paths()}, using="jinja2"
+        )
 
-    return mark_safe(search.kept_rows.value(_compared_queryset().db, key, render))
+    kept = (template_name, key, get_script_prefix())
+    return mark_safe(search.kept_rows.value(DEFAULT_DB_ALIAS, kept, render))
 
 
 # The Markdown editor's endpoints. portal/urls.py puts them behind a staff login;
