@@ -89,42 +89,6 @@ class DrugQuerySet(models.QuerySet):
         )
         return drugs.with_severity_counts() if severity_counts else drugs
 
-    def with_structured_facts(self):
-        """What a page's schema.org JSON-LD says of the drug, fetched with it.
-
-        ``side_effect_facts``: each side effect's name, detail, severity and
-        position; ``section_facts``: the dosage and precautions sections'
-        HTML. The page's parts are not fetched at all where its body is kept,
-        and a filtered page fetches only some side effects, so the JSON-LD
-        reads these instead: no query more, and always every side effect.
-        """
-        return self.annotate(
-            side_effect_facts=Subquery(
-                _rows(
-                    SideEffect.objects.filter(drug=OuterRef("pk")),
-                    "drug",
-                    id="id",
-                    name="name",
-                    detail="detail",
-                    severity="severity",
-                    position="position",
-                )
-            ),
-            section_facts=Subquery(
-                _rows(
-                    Section.objects.filter(
-                        drug=OuterRef("pk"),
-                        kind__in=[SectionKind.DOSAGE, SectionKind.PRECAUTIONS],
-                    ),
-                    "drug",
-                    id="id",
-                    kind="kind",
-                    body_html="body_html",
-                    position="position",
-                )
-            ),
-        )
-
     def for_detail(self, side_effects=None):
         """Everything a monograph page shows, in a fixed number of queries.
 
@@ -189,7 +153,7 @@ def _ingredient_rows():
 # that one revision holds all of it and restoring it restores them too.
 @reversion.register(
     follow=["sections", "side_effects", "faqs", "ingredients"],
-    exclude=["body_html", "rendered_for_edit"],
+    exclude=["body_html", "body_facts", "rendered_for_edit"],
 )
 class Drug(index.Indexed, models.Model):
     title = models.CharField(
@@ -228,6 +192,8 @@ class Drug(index.Indexed, models.Model):
     # Its page's body (sections, side effects, FAQs, unfiltered) as HTML, kept
     # after the first reader's request; good for one edit count only (monograph_body.py).
     body_html = models.TextField(blank=True, editable=False)
+    # What its page's schema.org data says of those parts, kept with the body.
+    body_facts = models.JSONField(null=True, blank=True, editable=False)
     rendered_for_edit = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

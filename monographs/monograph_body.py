@@ -13,6 +13,7 @@ Severity (how bad) and frequency (how often) are two things: the side
 effects are grouped by one and each shows the other, where it is known.
 """
 
+import copy
 from collections import Counter
 from itertools import groupby
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
 from .choices import Frequency, SectionKind, Severity
+from .fhir import plain_text
 from .filters import SideEffectFilter
 from .markdown import render_inline
 from .models import Drug, Faq, Section, SideEffect, part_prefetches
@@ -177,10 +179,45 @@ def body_html(drug: Drug, params) -> SafeString:
     html = render_to_string(TEMPLATE, body_context(drug, filterset, params))
     if not filterset.is_bound:
         # Kept only if nobody saved the drug meanwhile (its edit count unchanged).
-        Drug.objects.filter(pk=drug.pk, edit_count=drug.edit_count).update(
-            body_html=html, rendered_for_edit=drug.edit_count
-        )
+        kept = {"body_html": html, "body_facts": part_facts(drug)}
+        if Drug.objects.filter(pk=drug.pk, edit_count=drug.edit_count).update(
+            **kept, rendered_for_edit=drug.edit_count
+        ):
+            vars(drug).update(kept, rendered_for_edit=drug.edit_count)
     return mark_safe(html)
+
+
+def page_facts(drug: Drug) -> dict:
+    """What the page's structured data says of the drug's parts (:func:`part_facts`),
+    kept with its body.
+
+    Where none are kept (a filtered page: its drug holds some side effects
+    only; or a body kept before its facts were), the whole body is rendered
+    and kept once more, on a copy of the drug, and its facts with it.
+    """
+    if drug.rendered_body is not None and drug.body_facts is not None:
+        return drug.body_facts
+    whole = copy.copy(drug)
+    whole._prefetched_objects_cache = {}
+    whole.rendered_for_edit = None
+    body_html(whole, {})
+    return part_facts(whole)
+
+
+def part_facts(drug: Drug) -> dict:
+    """From all of a drug's fetched parts: each side effect as ``[severity, name]``
+    (its detail in brackets), the Precautions sections' text, the Dosage sections' text."""
+    sections = drug.sections.all()
+    warnings = (plain_text(s.body_html) for s in sections if s.kind == SectionKind.PRECAUTIONS)
+    dosage = " ".join(s.body_html for s in sections if s.kind == SectionKind.DOSAGE)
+    return {
+        "side_effects": [
+            [e.severity, f"{e.name} ({e.detail})" if e.detail else e.name]
+            for e in drug.side_effects.all()
+        ],
+        "warning": "\n\n".join(text for text in warnings if text),
+        "dosage": plain_text(dosage),
+    }
 
 
 def add_anchors(sections) -> list:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -829,21 +829,45 @@ def _drug_saved(sender, instance, raw=False, **kwargs):
 
 
 def _drug_deleted(sender, instance, using="default", **kwargs):
-    """A drug deleted takes its entry with it: the newest remaining entry is touched.
+    """A drug deleted takes its entry with it: the newest remaining entry is touched."""
+    touch(using)
 
-    So the index's state (:func:`monographs.spelling.fingerprint`, its newest
-    entry) moves, and the ranked keys and vocabulary kept for it are dropped.
-    """
+
+def touch(using: str = "default") -> None:
+    """Move the index's state (:func:`monographs.spelling.fingerprint`, its newest
+    entry's time): whatever is kept for the state it had is dropped — ranked keys,
+    the vocabulary, the pages' rows and pieces kept under it."""
     entry = _entry_model().objects.using(using)
     newest = list(entry.order_by("-indexed_at").values_list("pk", flat=True)[:1])
     entry.filter(pk__in=newest).update(indexed_at=timezone.now())
 
 
+class _TouchOnCommit:
+    """Touches the index once the transaction that changed content commits."""
+
+    def __init__(self, using: str):
+        self.using = using
+
+    def __call__(self) -> None:
+        touch(self.using)
+
+
+def _on_content_changed(sender, using="default", **kwargs):
+    """Any change the app announces (a part saved on its own, a bulk update, a
+    reviewer renamed) moves the index's state too, once a transaction: what is
+    kept under it must not outlive what it was read from."""
+    pending = connections[using].run_on_commit if connections[using].in_atomic_block else []
+    if not any(isinstance(callback, _TouchOnCommit) for _, callback, _ in pending):
+        transaction.on_commit(_TouchOnCommit(using), using=using)
+
+
 def connect_signals() -> None:
     from .models import Drug
+    from .signals import content_changed
 
     post_save.connect(_drug_saved, sender=Drug, dispatch_uid="search-names")
     post_delete.connect(_drug_deleted, sender=Drug, dispatch_uid="search-deleted")
+    content_changed.connect(_on_content_changed, dispatch_uid="search-content-changed")
 
 
 @contextmanager

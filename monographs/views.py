@@ -18,13 +18,14 @@ from markdownx.views import ImageUploadView
 
 from . import changelog, comparison, compiled, fhir, links, monograph_body, search, workflow
 from .api import DrugSerializer, site_root
-from .choices import SectionKind, Severity
+from .choices import Severity
 from .filters import LETTERS, DrugFilter, SideEffectLookupFilter
 from .forms import EditorImageForm
 from .markdown import render as render_markdown
 from .models import Drug, SideEffect, SideEffectTermCount
 from .paging import CountedPaginator
 from .signals import shows
+from .spelling import IndexState
 
 
 class PublishedDrugMixin:
@@ -110,6 +111,7 @@ class DrugListView(RefusesNulMixin, PublishedDrugMixin, ListView):
                 "monographs/drug_rows.html",
                 (*key, context["page_obj"].number),
                 {"drug_list": context["drug_list"]},
+                state=getattr(self.found.drugs, "state", None),
             )
         return context
 
@@ -136,9 +138,11 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        # The body first: rendering it keeps the facts the structured data reads.
+        body = monograph_body.body_html(self.object, self.request.GET)
         data = structured_data(self.object, self.request)
         context.update(
-            body=monograph_body.body_html(self.object, self.request.GET),
+            body=body,
             json_ld=json_script_data(data),
             address=data["url"],  # the canonical and printed address
         )
@@ -179,7 +183,7 @@ def _monograph_page(*, staff: bool, severity_counts: bool) -> compiled.CompiledL
 
     def build():
         drugs = Drug.objects.all() if staff else Drug.objects.published()
-        return drugs.for_page(severity_counts=severity_counts).with_structured_facts()
+        return drugs.for_page(severity_counts=severity_counts)
 
     return compiled.CompiledLookup(build, "slug")
 
@@ -193,13 +197,11 @@ def _compared_queryset():
 def structured_data(drug: Drug, request) -> dict:
     """schema.org: a medical web page about a drug, and the drug itself.
 
-    ``drug`` comes with :meth:`DrugQuerySet.with_structured_facts`, so that the
-    drug's side effects and warnings are all there whether the page's body is
-    kept or filtered.
+    Every side effect and warning, whether the page's body is kept or filtered:
+    the facts are kept with the body (:func:`monograph_body.page_facts`).
     """
     url = request.build_absolute_uri(drug.get_absolute_url())
-    effects = sorted(drug.side_effect_facts or [], key=lambda r: (r["position"], r["id"]))
-    sections = sorted(drug.section_facts or [], key=lambda r: (r["position"], r["id"]))
+    facts = monograph_body.page_facts(drug)
     ingredients = [i.name for i in drug.ingredient_list] or (
         [drug.generic_name] if drug.generic_name else []
     )
@@ -212,18 +214,13 @@ def structured_data(drug: Drug, request) -> dict:
         **({"activeIngredient": ingredients} if ingredients else {}),
     }
     outcomes = {"adverseOutcome": [], "seriousAdverseOutcome": []}
-    for effect in effects:
-        key = "adverseOutcome" if effect["severity"] == Severity.MILD else "seriousAdverseOutcome"
-        name = f"{effect['name']} ({effect['detail']})" if effect["detail"] else effect["name"]
+    for severity, name in facts["side_effects"]:
+        key = "adverseOutcome" if severity == Severity.MILD else "seriousAdverseOutcome"
         outcomes[key].append({"@type": "MedicalEntity", "name": name})
     about.update({key: value for key, value in outcomes.items() if value})
-    warnings = [
-        fhir.plain_text(s["body_html"]) for s in sections if s["kind"] == SectionKind.PRECAUTIONS
-    ]
-    if warnings := [text for text in warnings if text]:
-        about["warning"] = "\n\n".join(warnings)
-    dosage = " ".join(s["body_html"] for s in sections if s["kind"] == SectionKind.DOSAGE)
-    if forms := dosage_forms(f"{drug.title} {fhir.plain_text(dosage)}"):
+    if facts["warning"]:
+        about["warning"] = facts["warning"]
+    if forms := dosage_forms(f"{drug.title} {facts['dosage']}"):
         about["dosageForm"] = forms
     if route := administration_route(drug.title):
         about["administrationRoute"] = route
@@ -344,7 +341,10 @@ class SideEffectLookupView(RefusesNulMixin, TemplateView):
             if page.object_list:
                 key = (tuple(filterset.found.terms), filterset.narrowing(), page.number)
                 context["rows"] = kept_fragment(
-                    "monographs/sideeffect_rows.html", key, {"matches": page.object_list}
+                    "monographs/sideeffect_rows.html",
+                    key,
+                    {"matches": page.object_list},
+                    state=filterset.index_state,
                 )
         else:
             # Kept as listings change (monographs/term_counts.py): a few rows at any size.
@@ -405,29 +405,29 @@ class CompareView(RefusesNulMixin, TemplateView):
         context["inputs"] += [""] * (self.limits[1] - len(chosen))
         context["chosen"] = chosen
         pks = list(dict.fromkeys(c.drug.pk for c in chosen if c.drug))
-        compared = comparison.compare(_compared_queryset(), pks)
+        state = IndexState(published.db)
+        compared = comparison.compare(_compared_queryset(), pks, state)
         if any(c.drug is None for c in chosen):
             context["error"] = "Some names match no published monograph; see below."
         context["drugs"] = compared.drugs
         context["rows"] = compared.rows
         context["side_effects"] = compared.side_effects
-        context["tables"] = _compare_tables(compared, pks)
+        # A comparison's two tables are most of the page's cost (a cell for each side
+        # effect of each medicine), and the same for any names typed for these monographs.
+        context["tables"] = kept_fragment(
+            "monographs/compare_tables.html", tuple(pks), vars(compared), state=state
+        )
         return super().get_context_data(**context, **kwargs)
 
 
-def _compare_tables(compared: comparison.Comparison, pks: list[int]) -> str:
-    """A comparison's two tables: most of a compare page's cost (a cell for each
-    side effect of each medicine), and the same for any names typed for these monographs."""
-    return kept_fragment("monographs/compare_tables.html", tuple(pks), vars(compared))
-
-
-def kept_fragment(template_name: str, key, context: dict) -> str:
+def kept_fragment(template_name: str, key, context: dict, *, state=None) -> str:
     """A piece of a reader page, rendered once while the search index is unchanged.
 
     ``key`` names all the piece depends on besides the published monographs
     (every change to one of them, or to its parts, moves the index): the
     filters chosen, the page number, the monographs compared. The piece's
-    template is a Jinja2 one, rendered without the request.
+    template is a Jinja2 one, rendered without the request. ``state``: the
+    index's state (:class:`monographs.spelling.IndexState`) if the page has read it.
     """
 
     def render() -> str:
@@ -436,7 +436,7 @@ def kept_fragment(template_name: str, key, context: dict) -> str:
         )
 
     kept = (template_name, key, get_script_prefix())
-    return mark_safe(search.kept_rows.value(DEFAULT_DB_ALIAS, kept, render))
+    return mark_safe(search.kept_rows.value(DEFAULT_DB_ALIAS, kept, render, state))
 
 
 # The Markdown editor's endpoints. portal/urls.py puts them behind a staff login;

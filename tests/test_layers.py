@@ -55,4 +55,6 @@ def test_the_page_cache_hears_the_apps_announcements(db, django_capture_on_commi
 
     with django_capture_on_commit_callbacks() as callbacks:
         announce_content_change()
-    assert len(callbacks) == 1 and isinstance(callbacks[0], cache.PendingRetirement)
+    # The page cache retires pages; the app's own search index moves its state.
+    assert [c for c in callbacks if isinstance(c, cache.PendingRetirement)] != []
+    assert len(callbacks) == 2

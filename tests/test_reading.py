@@ -5,7 +5,7 @@ import json
 import re
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -421,3 +421,20 @@ def test_the_list_and_search_follow_edits_to_the_pages_they_keep(db, client):
     assert titles(client.get(LIST, {"letter": "B"})) == ["Bromamine"]
     assert titles(client.get(LIST, {"sort": "updated"})) == ["Bromamine", "Zetamine"]
     assert client.get(LIST).context["paginator"].count == 2
+
+
+def test_kept_pages_follow_changes_announced_without_reindexing(transactional_db, client):
+    """A part saved on its own, or a bulk update announced as the app asks, moves
+    the search index's state once its transaction commits: nothing kept outlives it."""
+    from monographs.signals import announce_content_change
+
+    alpha, beta = make_drug("Alphamine", side_effects=0), make_drug("Betamine", side_effects=0)
+    add_effect(alpha, "Nausea")
+    assert client.get(LOOKUP, {"q": "nausea"}).context["page_obj"].paginator.count == 1
+    add_effect(beta, "Nausea")  # the drug itself is not saved
+    assert client.get(LOOKUP, {"q": "nausea"}).context["page_obj"].paginator.count == 2
+    assert titles(client.get(LIST)) == ["Alphamine", "Betamine"]
+    with transaction.atomic():
+        Drug.objects.filter(pk=alpha.pk).update(title="Zetamine")
+        announce_content_change(drug_ids=[alpha.pk])
+    assert titles(client.get(LIST)) == ["Betamine", "Zetamine"]

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from monographs.choices import SectionKind, Severity
-from monographs.models import Ingredient, Section, SideEffect
+from monographs.models import Drug, Ingredient, Section, SideEffect
 
 from .factories import make_drug
 
@@ -68,16 +68,23 @@ def test_a_filtered_page_still_describes_every_side_effect(client):
     assert len(plain["about"]["adverseOutcome"]) + len(plain["about"]["seriousAdverseOutcome"]) == 6
 
 
-def test_the_kept_body_does_not_keep_old_structured_data(client):
+def test_the_structured_data_is_kept_and_renewed_with_the_body(client, django_assert_num_queries):
     drug = make_drug("Keptamine", side_effects=1)
-    client.get(drug.get_absolute_url())  # renders and keeps the body
+    client.get(drug.get_absolute_url())  # renders and keeps the body and its facts
     drug.refresh_from_db()
-    assert drug.rendered_body
-    SideEffect.objects.bulk_create(
-        [SideEffect(drug=drug, name="Hiccups", severity=Severity.SERIOUS, position=9)]
-    )  # no signal: the kept body stays, yet the JSON-LD is read afresh
-    about = json_ld(client.get(drug.get_absolute_url()))["about"]
+    assert drug.rendered_body and drug.body_facts
+    with django_assert_num_queries(1):  # the drug, its kept body and facts: nothing else
+        client.get(drug.get_absolute_url())
+    SideEffect.objects.create(drug=drug, name="Hiccups", severity=Severity.SERIOUS, position=9)
+    page = client.get(drug.get_absolute_url())
+    about = json_ld(page)["about"]
     assert "Hiccups" in names(about["seriousAdverseOutcome"])
+    assert "Hiccups" in page.content.decode().split("<main")[1]  # the body says it too
+    # A body kept before its facts were (an older release) gets them on its next view.
+    Drug.objects.filter(pk=drug.pk).update(body_facts=None)
+    assert json_ld(client.get(drug.get_absolute_url()))["about"] == about
+    drug.refresh_from_db()
+    assert drug.body_facts and drug.rendered_body
 
 
 def test_a_combination_lists_its_active_ingredients_and_dosage_forms(client):

@@ -147,9 +147,12 @@ def test_the_grouping_control_is_links_that_keep_the_filter(tongue, client):
 
 
 def test_grouping_by_frequency_is_rendered_for_each_request_and_the_plain_page_kept(tongue, client):
-    client.get(tongue.get_absolute_url(), {"group": "frequency"})
+    grouped = client.get(tongue.get_absolute_url(), {"group": "frequency"}).content.decode()
+    assert 'id="frequency-' in grouped
     tongue.refresh_from_db()
-    assert tongue.rendered_body is None
+    # What is kept (with the structured data's facts) is the plain page, grouped by severity.
+    assert 'id="severity-mild"' in tongue.rendered_body
+    assert 'id="frequency-' not in tongue.rendered_body
     client.get(tongue.get_absolute_url())
     tongue.refresh_from_db()
     assert 'id="severity-mild"' in tongue.rendered_body
