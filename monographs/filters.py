@@ -32,15 +32,30 @@ def filter_severity(queryset, name, value):
     return queryset.filter(severity__in=_by_slug(Severity, value))
 
 
+class SharedFieldsForm(forms.Form):
+    """A form whose fields are shared by all its instances, not deep-copied for each.
+
+    For forms whose fields nothing changes after they are declared: the
+    filter forms (their choices are fixed). Each instance has its own data,
+    errors and bound fields, as any form.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self.base_fields = {}  # nothing for Django to deep-copy...
+        super().__init__(*args, **kwargs)
+        del self.base_fields
+        self.fields = dict(type(self).base_fields)  # ...the class's fields, shared
+
+
 class FilterSet(django_filters.FilterSet):
     """A filter set whose filters and form fields are the same for every request.
 
     For each filter set django-filter deep-copies every filter (their choices,
-    widgets and all) and builds a new form class (a metaclass walk of its
-    fields). Neither changes between requests: each filter is copied
-    shallowly, bound to this filter set as django-filter binds it, and the
-    form class is built once a class. Each form still deep-copies its fields,
-    as any Django form does.
+    widgets and all), builds a new form class (a metaclass walk of its
+    fields), and the form deep-copies its fields again. None of them changes
+    between requests: each filter is copied shallowly, bound to this filter
+    set as django-filter binds it, and the form class is built once a class,
+    its fields shared by its forms (:class:`SharedFieldsForm`).
     """
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
@@ -69,7 +84,8 @@ class FilterSet(django_filters.FilterSet):
     def get_form_class(self):
         built = type(self).__dict__.get("_form_class")
         if built is None:
-            built = super().get_form_class()
+            fields = {name: filter_.field for name, filter_ in self.filters.items()}
+            built = type(f"{type(self).__name__}Form", (SharedFieldsForm,), fields)
             type(self)._form_class = built
         return built
 

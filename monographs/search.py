@@ -345,8 +345,12 @@ class RankedKeys:
     engine's request cache, the answer (a page of keys and the total) is kept
     for the same statement and read again once the index has changed — the
     state the spelling vocabulary follows (:func:`monographs.spelling.fingerprint`,
-    its newest entry). Only keys are kept: the page's drugs are still read
-    through the caller's queryset, so a drug that has left it since is never shown.
+    its newest entry). Under the statement alone only keys are kept: the
+    page's drugs are still read through the caller's queryset. A caller that
+    names all a page depends on besides the index (:class:`Ranked` and
+    :class:`KeptSlices` with a ``key``) keeps the page's rows as well
+    (:data:`kept_rows`): every change to a monograph or its parts moves the
+    index (a save, a deletion, an announced change: :func:`touch`).
     """
 
     def __init__(self, size: int = 512):

@@ -438,3 +438,19 @@ def test_kept_pages_follow_changes_announced_without_reindexing(transactional_db
         Drug.objects.filter(pk=alpha.pk).update(title="Zetamine")
         announce_content_change(drug_ids=[alpha.pk])
     assert titles(client.get(LIST)) == ["Betamine", "Zetamine"]
+
+
+def test_filter_forms_share_their_fields_but_never_their_data_or_errors(db, client):
+    make_drug("Betamine")
+    wrong = client.get(LIST, {"letter": "bogus", "q": "beta"})
+    right = client.get(LIST, {"letter": "B"})
+    assert wrong.context["filter"].form.errors and not right.context["filter"].form.errors
+    assert "bogus is not one of the available choices" in wrong.content.decode()
+    assert "not one of the available choices" not in right.content.decode()
+    assert right.context["filter"].form["letter"].value() == "B"
+    assert wrong.context["filter"].form.fields is not right.context["filter"].form.fields
+    assert (
+        wrong.context["filter"].form.fields["letter"]
+        is right.context["filter"].form.fields["letter"]
+    )
+    assert titles(right) == ["Betamine"]
