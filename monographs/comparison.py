@@ -19,7 +19,7 @@ SECTION_KINDS = [k for k in SectionKind if k not in (SectionKind.OTHER, SectionK
 # Comparisons built in this process, each kept while the search index is
 # unchanged (as the ranked searches are): every edit of a monograph moves it.
 # A few hundred kilobytes each at most; a worker keeps the latest 64.
-kept = search.RankedKeys(size=64)
+kept = search.KeptWhileIndexUnchanged(size=64)
 
 
 @dataclass(frozen=True)

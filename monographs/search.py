@@ -337,8 +337,10 @@ def backend_name() -> str:
 # --- Ranked results, a page at a time.
 
 
-class RankedKeys:
-    """The keys a ranked query answered, kept in the process while the index is unchanged.
+class KeptWhileIndexUnchanged:
+    """Answers kept in the process while the search index is unchanged, least recently used
+    dropped first: ranked keys (:data:`ranked_keys`), pages' rows and rendered pieces
+    (:data:`kept_rows`), comparisons (:data:`monographs.comparison.kept`).
 
     A word in most monographs is scored by the engine for every match, which
     costs in proportion to the matches however small the page. Like a search
@@ -391,13 +393,13 @@ class RankedKeys:
             self._kept.clear()
 
 
-_every_kept: list[RankedKeys] = []
-ranked_keys = RankedKeys()
+_every_kept: list[KeptWhileIndexUnchanged] = []
+ranked_keys = KeptWhileIndexUnchanged()
 # Pages of rows read under a key their caller gave (what they depend on
 # besides the index): read again while the index is unchanged, a page costs
 # no query. Fifty drugs of a list, or fifty listings of the lookup, each; the
 # reader pages' rendered pieces (monographs.views.kept_fragment) live here too.
-kept_rows = RankedKeys(size=256)
+kept_rows = KeptWhileIndexUnchanged(size=256)
 
 
 def forget() -> None:
