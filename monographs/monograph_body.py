@@ -29,6 +29,7 @@ from .fhir import plain_text
 from .filters import SideEffectFilter
 from .markdown import render_inline
 from .models import Drug, Faq, Section, SideEffect, part_prefetches
+from .schema_org import dosage_forms
 
 TEMPLATE = "monographs/includes/monograph_body.html"
 
@@ -206,7 +207,8 @@ def page_facts(drug: Drug) -> dict:
 
 def part_facts(drug: Drug) -> dict:
     """From all of a drug's fetched parts: each side effect as ``[severity, name]``
-    (its detail in brackets), the Precautions sections' text, the Dosage sections' text."""
+    (its detail in brackets), the Precautions sections' text, and the dosage forms
+    its Dosage sections name (:func:`schema_org.dosage_forms`)."""
     sections = drug.sections.all()
     warnings = (plain_text(s.body_html) for s in sections if s.kind == SectionKind.PRECAUTIONS)
     dosage = " ".join(s.body_html for s in sections if s.kind == SectionKind.DOSAGE)
@@ -216,7 +218,7 @@ def part_facts(drug: Drug) -> dict:
             for e in drug.side_effects.all()
         ],
         "warning": "\n\n".join(text for text in warnings if text),
-        "dosage": plain_text(dosage),
+        "dosage_forms": dosage_forms(plain_text(dosage)),
     }
 
 

@@ -1,10 +1,7 @@
 import functools
-import json
-import re
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.paginator import InvalidPage
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -16,9 +13,8 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from markdownx.views import ImageUploadView
 
-from . import changelog, comparison, compiled, fhir, links, monograph_body, search, workflow
+from . import changelog, comparison, compiled, links, monograph_body, schema_org, search, workflow
 from .api import DrugSerializer, site_root
-from .choices import Severity
 from .filters import LETTERS, DrugFilter, SideEffectLookupFilter
 from .forms import EditorImageForm
 from .markdown import render as render_markdown
@@ -140,12 +136,12 @@ class DrugDetailView(PublishedDrugMixin, DetailView):
         context = super().get_context_data(**kwargs)
         # The body first: rendering it keeps the facts the structured data reads.
         body = monograph_body.body_html(self.object, self.request.GET)
-        data = structured_data(self.object, self.request)
-        context.update(
-            body=body,
-            json_ld=json_script_data(data),
-            address=data["url"],  # the canonical and printed address
-        )
+        # The canonical and printed address, and the schema.org data: every side
+        # effect and warning, whether the body is kept or filtered.
+        address = self.request.build_absolute_uri(self.object.get_absolute_url())
+        facts = monograph_body.page_facts(self.object)
+        data = schema_org.page_data(self.object, address, facts)
+        context.update(body=body, json_ld=schema_org.script_text(data), address=address)
         return context
 
 
@@ -183,7 +179,7 @@ def _monograph_page(*, staff: bool, severity_counts: bool) -> compiled.CompiledL
 
     def build():
         drugs = Drug.objects.all() if staff else Drug.objects.published()
-        return drugs.for_page(severity_counts=severity_counts)
+        return drugs.for_page(severity_counts=severity_counts).order_by()  # one row: unsorted
 
     return compiled.CompiledLookup(build, "slug")
 
@@ -192,89 +188,6 @@ def _monograph_page(*, staff: bool, severity_counts: bool) -> compiled.CompiledL
 def _compared_queryset():
     """What a comparison reads of each monograph, built once (as the monograph page's)."""
     return Drug.objects.published().for_detail()
-
-
-def structured_data(drug: Drug, request) -> dict:
-    """schema.org: a medical web page about a drug, and the drug itself.
-
-    Every side effect and warning, whether the page's body is kept or filtered:
-    the facts are kept with the body (:func:`monograph_body.page_facts`).
-    """
-    url = request.build_absolute_uri(drug.get_absolute_url())
-    facts = monograph_body.page_facts(drug)
-    ingredients = [i.name for i in drug.ingredient_list] or (
-        [drug.generic_name] if drug.generic_name else []
-    )
-    about = {
-        "@type": "Drug",
-        "name": drug.title,
-        "url": url,
-        **({"nonProprietaryName": drug.generic_name} if drug.generic_name else {}),
-        **({"proprietaryName": names} if (names := fhir.brand_names(drug)) else {}),
-        **({"activeIngredient": ingredients} if ingredients else {}),
-    }
-    outcomes = {"adverseOutcome": [], "seriousAdverseOutcome": []}
-    for severity, name in facts["side_effects"]:
-        key = "adverseOutcome" if severity == Severity.MILD else "seriousAdverseOutcome"
-        outcomes[key].append({"@type": "MedicalEntity", "name": name})
-    about.update({key: value for key, value in outcomes.items() if value})
-    if facts["warning"]:
-        about["warning"] = facts["warning"]
-    if forms := dosage_forms(f"{drug.title} {facts['dosage']}"):
-        about["dosageForm"] = forms
-    if route := administration_route(drug.title):
-        about["administrationRoute"] = route
-    data = {
-        "@context": "https://schema.org",
-        "@type": "MedicalWebPage",
-        "name": drug.title,
-        "url": url,
-        "dateModified": drug.updated.isoformat(),
-        "about": about,
-    }
-    if drug.reviewed_on:
-        data["lastReviewed"] = drug.reviewed_on.isoformat()
-        if drug.reviewer_name:
-            data["reviewedBy"] = {"@type": "Person", "name": drug.reviewer_name}
-    return data
-
-
-# Dosage forms a monograph may name in its title or its Dosage section, as
-# schema.org's examples write them. The portal records no dosage form of its
-# own: these are "where known", from the monograph's words.
-DOSAGE_FORMS = [
-    "tablet", "capsule", "oral solution", "oral suspension", "syrup", "injection",
-    "infusion", "cream", "ointment", "gel", "lotion", "eye drops", "ear drops",
-    "nasal spray", "inhaler", "patch", "suppository", "lozenge",
-]  # fmt: skip
-_DOSAGE_FORM = re.compile(
-    r"\b(" + "|".join(re.escape(form).replace("drops", "drop") for form in DOSAGE_FORMS) + r")s?\b",
-    re.IGNORECASE,
-)
-# Routes a title names in brackets: "Isotretinoin (Topical)".
-ROUTES = {"topical", "oral", "nasal", "ophthalmic", "otic", "inhalation", "rectal", "vaginal"}
-
-
-def dosage_forms(text: str) -> list[str]:
-    """The dosage forms ``text`` names, in the order it first names them."""
-    found = (match.lower() for match in _DOSAGE_FORM.findall(text))
-    return list(dict.fromkeys(form if form in DOSAGE_FORMS else form + "s" for form in found))
-
-
-def administration_route(title: str) -> str:
-    qualifier = re.search(r"\(([^)]*)\)\s*$", title)
-    if qualifier and qualifier[1].strip().lower() in ROUTES:
-        return qualifier[1].strip()
-    return ""
-
-
-def json_script_data(data: dict) -> str:
-    """JSON safe to place inside a <script> element."""
-    text = json.dumps(data, ensure_ascii=False, cls=DjangoJSONEncoder)
-    return mark_safe(text.translate(_SCRIPT_ESCAPES))  # <, > and & escaped: no markup left
-
-
-_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
 def drug_json(request, slug):

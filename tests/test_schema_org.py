@@ -108,3 +108,27 @@ def test_a_monograph_without_a_known_dosage_form_states_none(client):
     drug = make_drug("Plainamine")
     about = json_ld(client.get(drug.get_absolute_url()))["about"]
     assert "dosageForm" not in about and "warning" not in about
+
+
+def test_the_title_names_its_dosage_forms_before_the_dosage_section(client):
+    drug = make_drug("Gammamine Eye Drops")
+    Section.objects.create(
+        drug=drug,
+        kind=SectionKind.DOSAGE,
+        heading="Dosage",
+        body="One drop in each eye; children may take the syrup or a tablet.",
+        position=5,
+    )
+    about = json_ld(client.get(drug.get_absolute_url()))["about"]
+    assert about["dosageForm"] == ["eye drops", "syrup", "tablet"]
+
+
+def test_markup_in_the_data_cannot_close_its_script_element(client):
+    drug = make_drug("Délta</script><b>amine & co")
+    SideEffect.objects.create(drug=drug, name="Rash <i>é</i>", severity=Severity.MILD, position=0)
+    html = client.get(drug.get_absolute_url()).content.decode()
+    script = html.split('type="application/ld+json"', 1)[1].split("</script>", 1)[0]
+    assert "<" not in script.split(">", 1)[1] and "&" not in script
+    data = json_ld(client.get(drug.get_absolute_url()))
+    assert data["name"] == "Délta</script><b>amine & co"
+    assert "Rash <i>é</i>" in names(data["about"]["adverseOutcome"])
