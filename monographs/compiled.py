@@ -9,8 +9,9 @@ a thread and database, with a placeholder for the slug, and each request runs
 that SQL with its own slug. Rows become model instances as Django's own
 ``ModelIterable`` makes them: the same columns, converters and annotations.
 
-Only for querysets without ``select_related``, ``prefetch_related``,
-``defer()``/``only()`` or ``values()``: those are refused when compiled.
+Only for querysets without ``select_related``, ``prefetch_related`` or
+``values()``: those are refused when compiled. Fields left out with
+``defer()``/``only()`` are deferred on the instances, as Django defers them.
 """
 
 import threading
@@ -29,8 +30,8 @@ class _Compiled:
         query = queryset.filter(**{field: _SLOT}).query
         if query.select_related or queryset._prefetch_related_lookups:
             raise ValueError("a compiled lookup reads one table's rows and annotations only")
-        if query.deferred_loading != (frozenset(), True) or queryset._fields is not None:
-            raise ValueError("a compiled lookup reads whole model rows")
+        if queryset._fields is not None:
+            raise ValueError("a compiled lookup reads model rows")
         self.using = queryset.db
         self.compiler = query.get_compiler(using=self.using)
         self.sql, params = self.compiler.as_sql()

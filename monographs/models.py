@@ -153,7 +153,7 @@ def _ingredient_rows():
 # that one revision holds all of it and restoring it restores them too.
 @reversion.register(
     follow=["sections", "side_effects", "faqs", "ingredients"],
-    exclude=["body_html", "body_facts", "rendered_for_edit"],
+    exclude=["body_html", "body_facts", "rendered_for_edit", "body_key"],
 )
 class Drug(index.Indexed, models.Model):
     title = models.CharField(
@@ -195,6 +195,9 @@ class Drug(index.Indexed, models.Model):
     # What its page's schema.org data says of those parts, kept with the body.
     body_facts = models.JSONField(null=True, blank=True, editable=False)
     rendered_for_edit = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # New with each body kept: what a worker keeps the body and facts under
+    # (monograph_body.kept_parts), so that its page's query need not read them.
+    body_key = models.UUIDField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     edit_count = models.PositiveIntegerField(

@@ -2,7 +2,8 @@
 
 The body is the page's costly part and the same for every reader, so the
 first request after a change renders it and keeps it beside the drug, for
-that edit of it (``Drug.rendered_for_edit``). Every save of a drug raises its
+that edit of it (``Drug.rendered_for_edit``), under a key of its own that
+workers keep it by (:func:`kept_parts`). Every save of a drug raises its
 edit count, and a section, side effect or FAQ saved or deleted on its own
 (outside the drug's form or the importer) voids the kept body too: a reader
 never gets a body older than the monograph. Pages filtered by severity or
@@ -14,7 +15,9 @@ effects are grouped by one and each shows the other, where it is known.
 """
 
 import copy
-from collections import Counter
+import threading
+import uuid
+from collections import Counter, OrderedDict
 from itertools import groupby
 from urllib.parse import urlencode
 
@@ -173,19 +176,69 @@ def body_html(drug: Drug, params) -> SafeString:
 
     ``drug`` comes from ``Drug.objects.for_page()``.
     """
-    if not params and (kept := drug.rendered_body):
-        return mark_safe(kept)  # rendered from sanitised HTML and escaped text below
+    if not params and (kept := kept_parts(drug)):
+        return mark_safe(kept[0])  # rendered from sanitised HTML and escaped text below
     filterset = SideEffectFilter(params or None, queryset=SideEffect.objects.all())
     prefetch_related_objects([drug], *part_prefetches(filterset.qs))
     html = render_to_string(TEMPLATE, body_context(drug, filterset, params))
     if not filterset.is_bound:
         # Kept only if nobody saved the drug meanwhile (its edit count unchanged).
-        kept = {"body_html": html, "body_facts": part_facts(drug)}
+        kept = {"body_html": html, "body_facts": part_facts(drug), "body_key": uuid.uuid4()}
         if Drug.objects.filter(pk=drug.pk, edit_count=drug.edit_count).update(
             **kept, rendered_for_edit=drug.edit_count
         ):
             vars(drug).update(kept, rendered_for_edit=drug.edit_count)
+            _kept_under.put(drug._state.db, drug.pk, kept["body_key"], (html, kept["body_facts"]))
     return mark_safe(html)
+
+
+def kept_parts(drug: Drug) -> tuple[str, dict | None] | None:
+    """The body and facts kept for the drug's current edit, if they are.
+
+    A drug read with its page's query leaves them out (``defer()``): they are
+    tens of kilobytes a row, the same for every request until the next edit.
+    Each worker then reads them once under their key and keeps the most
+    recently shown (``_kept_under``); a body kept anew gets a new key.
+    """
+    if drug.rendered_for_edit != drug.edit_count:
+        return None
+    if "body_html" not in drug.get_deferred_fields():
+        return drug.body_html, drug.body_facts
+    if drug.body_key is None:  # kept before bodies had keys: kept anew
+        return None
+    return _kept_under.get(drug._state.db, drug.pk, drug.body_key)
+
+
+class _KeptBodies:
+    """Bodies and facts by (database, drug, key), the most recently shown kept:
+    256 of 10–60 kB each, a few megabytes a worker."""
+
+    size = 256
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._kept: OrderedDict = OrderedDict()
+
+    def get(self, using: str, pk: int, key) -> tuple[str, dict | None] | None:
+        with self._lock:
+            if (found := self._kept.get((using, pk, key))) is not None:
+                self._kept.move_to_end((using, pk, key))
+                return found
+        row = Drug.objects.using(using).filter(pk=pk, body_key=key)
+        found = row.values_list("body_html", "body_facts").first()
+        if found is not None:  # else kept anew meanwhile, under another key
+            self.put(using, pk, key, tuple(found))
+        return found
+
+    def put(self, using: str, pk: int, key, parts: tuple[str, dict | None]) -> None:
+        with self._lock:
+            self._kept[(using, pk, key)] = parts
+            self._kept.move_to_end((using, pk, key))
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+
+_kept_under = _KeptBodies()
 
 
 def page_facts(drug: Drug) -> dict:
@@ -196,8 +249,8 @@ def page_facts(drug: Drug) -> dict:
     only; or a body kept before its facts were), the whole body is rendered
     and kept once more, on a copy of the drug, and its facts with it.
     """
-    if drug.rendered_body is not None and drug.body_facts is not None:
-        return drug.body_facts
+    if (kept := kept_parts(drug)) and kept[1] is not None:
+        return kept[1]
     whole = copy.copy(drug)
     whole._prefetched_objects_cache = {}
     whole.rendered_for_edit = None

@@ -179,7 +179,9 @@ def _monograph_page(*, staff: bool, severity_counts: bool) -> compiled.CompiledL
 
     def build():
         drugs = Drug.objects.all() if staff else Drug.objects.published()
-        return drugs.for_page(severity_counts=severity_counts).order_by()  # one row: unsorted
+        # One row, unsorted; its kept body and facts are read by their key (kept_parts).
+        drugs = drugs.for_page(severity_counts=severity_counts).order_by()
+        return drugs.defer("body_html", "body_facts")
 
     return compiled.CompiledLookup(build, "slug")
 
@@ -313,12 +315,18 @@ class CompareView(RefusesNulMixin, TemplateView):
             context["inputs"] = (names + [""] * self.limits[1])[: self.limits[1]]
             return super().get_context_data(**context, **kwargs)
         published = Drug.objects.published()
-        chosen = search.name_medicines(published.only("title", "slug"), names)
+        state = IndexState(published.db)
+        # What names mean changes only with the monographs: kept as the comparison is.
+        chosen = search.kept_rows.value(
+            published.db,
+            ("compare-names", tuple(names)),
+            lambda: search.name_medicines(published.only("title", "slug"), names),
+            state,
+        )
         context["inputs"] = [c.drug.title if c.drug else c.typed for c in chosen]
         context["inputs"] += [""] * (self.limits[1] - len(chosen))
         context["chosen"] = chosen
         pks = list(dict.fromkeys(c.drug.pk for c in chosen if c.drug))
-        state = IndexState(published.db)
         compared = comparison.compare(_compared_queryset(), pks, state)
         if any(c.drug is None for c in chosen):
             context["error"] = "Some names match no published monograph; see below."

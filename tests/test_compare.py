@@ -197,3 +197,27 @@ def test_a_comparison_follows_edits_saved_as_the_admin_saves_them(db, client):
     search.reindex(second)
     content = client.get(COMPARE, by_address).content.decode()
     assert "Avoid grapefruit juice." in content and "Avoid alcohol." not in content
+
+
+def test_names_typed_follow_publications_and_withdrawals(db, client):
+    """What a typed name means is kept while the monographs are unchanged: a monograph
+    published or withdrawn afterwards changes it at once."""
+    from monographs.choices import Status
+
+    make_drug("Alphamine")
+    typed = {"drug": ["Alphamine", "Gammamine"]}
+
+    def compared():
+        response = client.get(COMPARE, typed)
+        return [d.title for d in response.context["drugs"]], response.context.get("error")
+
+    assert compared() == (["Alphamine"], "Some names match no published monograph; see below.")
+    gamma = make_drug("Gammamine")
+    assert compared() == (["Alphamine", "Gammamine"], None)
+    gamma.status = Status.DRAFT
+    gamma.save()
+    assert compared() == (["Alphamine"], "Some names match no published monograph; see below.")
+    gamma.title = "Gammamine Forte"
+    gamma.status = Status.PUBLISHED
+    gamma.save()
+    assert compared() == (["Alphamine", "Gammamine Forte"], None)

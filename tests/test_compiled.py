@@ -61,12 +61,35 @@ def test_a_compiled_lookup_runs_its_query_each_time_with_the_value_given(
         lookup.get("alphamine")
 
 
+def test_fields_left_out_are_deferred_as_the_orm_defers_them(db, django_assert_num_queries):
+    make_drug("Alphamine")
+    Drug.objects.filter(slug="alphamine").update(introduction="About it.")
+
+    def build():
+        return page_queryset().defer("introduction", "front_matter")
+
+    lookup = CompiledLookup(build, "slug")
+    expected = build().get(slug="alphamine")
+    with django_assert_num_queries(1):
+        found = lookup.get("alphamine")
+    assert (
+        found.get_deferred_fields()
+        == expected.get_deferred_fields()
+        == {
+            "introduction",
+            "front_matter",
+        }
+    )
+    assert fields_of(found) == fields_of(expected)
+    with django_assert_num_queries(1):  # read when asked for, as Django reads it
+        assert found.introduction == "About it."
+
+
 @pytest.mark.parametrize(
     "build",
     [
         lambda: Drug.objects.select_related("reviewed_by"),
         lambda: Drug.objects.prefetch_related("sections"),
-        lambda: Drug.objects.only("title", "slug"),
         lambda: Drug.objects.values("title"),
     ],
 )

@@ -33,6 +33,29 @@ def test_the_first_reader_renders_the_body_and_the_next_ones_read_it(drug, clien
     assert page(client, drug) == html
 
 
+def test_each_worker_reads_a_kept_body_once_by_its_key(
+    drug, client, monkeypatch, django_assert_num_queries
+):
+    html = page(client, drug)  # rendered and kept (and remembered) by this worker
+    with django_assert_num_queries(1):  # the drug alone
+        assert page(client, drug) == html
+    monkeypatch.setattr(monograph_body, "_kept_under", monograph_body._KeptBodies())
+    with django_assert_num_queries(2):  # another worker: the drug, then its kept body once
+        assert page(client, drug) == html
+    with django_assert_num_queries(1):
+        assert page(client, drug) == html
+
+
+def test_a_body_kept_anew_elsewhere_replaces_the_one_a_worker_remembers(drug, client):
+    import uuid
+
+    page(client, drug)
+    # Another worker kept the body again (say, after a part was saved on its own).
+    row = Drug.objects.filter(pk=drug.pk)
+    row.update(body_html='<p id="kept-elsewhere">Kept elsewhere</p>', body_key=uuid.uuid4())
+    assert 'id="kept-elsewhere"' in page(client, drug)
+
+
 def test_a_filtered_page_is_rendered_for_its_request_and_never_kept(drug, client):
     html = page(client, drug, severity="serious")
     assert "Effect 1" in html  # severities cycle: Effect 1 is serious

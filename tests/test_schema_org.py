@@ -80,8 +80,8 @@ def test_the_structured_data_is_kept_and_renewed_with_the_body(client, django_as
     about = json_ld(page)["about"]
     assert "Hiccups" in names(about["seriousAdverseOutcome"])
     assert "Hiccups" in page.content.decode().split("<main")[1]  # the body says it too
-    # A body kept before its facts were (an older release) gets them on its next view.
-    Drug.objects.filter(pk=drug.pk).update(body_facts=None)
+    # A body kept by an older release (no facts, no key) gets them on its next view.
+    Drug.objects.filter(pk=drug.pk).update(body_facts=None, body_key=None)
     assert json_ld(client.get(drug.get_absolute_url()))["about"] == about
     drug.refresh_from_db()
     assert drug.body_facts and drug.rendered_body
