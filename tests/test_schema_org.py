@@ -24,6 +24,12 @@ def names(outcomes) -> list[str]:
     return [outcome["name"] for outcome in outcomes]
 
 
+def dosage_section(drug, body):
+    Section.objects.create(
+        drug=drug, kind=SectionKind.DOSAGE, heading="Dosage", body=body, position=5
+    )
+
+
 def test_the_seed_monograph_describes_its_drug(seed_drug, client, admin_user):
     seed_drug.reviewed_on = timezone.localdate()
     seed_drug.reviewed_by = admin_user
@@ -91,13 +97,7 @@ def test_a_combination_lists_its_active_ingredients_and_dosage_forms(client):
     drug = make_drug("Alphamine + Betamine (Topical)")
     Ingredient.objects.create(combination=drug, name="Alphamine", position=0)
     Ingredient.objects.create(combination=drug, name="Betamine", position=1)
-    Section.objects.create(
-        drug=drug,
-        kind=SectionKind.DOSAGE,
-        heading="Dosage",
-        body="Apply the cream twice a day; the gel once. Creams stain.",
-        position=5,
-    )
+    dosage_section(drug, "Apply the cream twice a day; the gel once. Creams stain.")
     about = json_ld(client.get(drug.get_absolute_url()))["about"]
     assert about["activeIngredient"] == ["Alphamine", "Betamine"]
     assert about["dosageForm"] == ["cream", "gel"]
@@ -112,13 +112,7 @@ def test_a_monograph_without_a_known_dosage_form_states_none(client):
 
 def test_the_title_names_its_dosage_forms_before_the_dosage_section(client):
     drug = make_drug("Gammamine Eye Drops")
-    Section.objects.create(
-        drug=drug,
-        kind=SectionKind.DOSAGE,
-        heading="Dosage",
-        body="One drop in each eye; children may take the syrup or a tablet.",
-        position=5,
-    )
+    dosage_section(drug, "One drop in each eye; children may take the syrup or a tablet.")
     about = json_ld(client.get(drug.get_absolute_url()))["about"]
     assert about["dosageForm"] == ["eye drops", "syrup", "tablet"]
 
