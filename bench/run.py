@@ -32,6 +32,9 @@ from urllib.parse import urlsplit, urlunsplit
 from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.nginx import NGINX, nginx  # noqa: E402
+
 PYTHON = sys.executable
 CORPUS = ROOT / "tests" / "data" / "corpus"
 SEARCH_WORD = "nausea"  # listed by most monographs
@@ -191,94 +194,6 @@ def gunicorn(env: dict, log_file: Path, **extra):
             process.wait(30)
 
 
-# The proxy-cache directives of deploy/nginx.conf, in front of one gunicorn.
-NGINX_PAGE_CACHE = """
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Host $host;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_cache portal_pages;
-        proxy_cache_key $scheme$host$request_uri;
-        proxy_cache_revalidate on;
-        proxy_cache_lock on;
-        proxy_cache_lock_timeout 5s;
-        proxy_cache_bypass $cookie_sessionid $cookie_messages $http_authorization;
-        proxy_no_cache     $cookie_sessionid $cookie_messages $http_authorization;
-        add_header X-Proxy-Cache $upstream_cache_status always;
-"""
-
-NGINX = "/usr/sbin/nginx"
-
-
-@contextmanager
-def nginx(folder: Path, upstream: str, static: Path):
-    """nginx as a child process: a caching proxy to ``upstream`` and a static server of ``static``.
-
-    Yields (proxy address, static address). Everything it writes stays in ``folder``.
-    """
-    proxy_port, static_port = free_port(), free_port()
-    prefix = folder / "nginx"
-    (prefix / "cache").mkdir(parents=True, exist_ok=True)
-    user = f"user {os.environ.get('USER') or 'root'};" if os.geteuid() == 0 else ""
-    config = f"""
-{user}
-daemon off;
-worker_processes 2;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log error;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/client;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    types {{ text/html html; }}
-    proxy_cache_path {prefix}/cache levels=1:2 keys_zone=portal_pages:20m max_size=200m
-                     inactive=10m use_temp_path=off;
-    upstream portal {{ server {urlsplit(upstream).netloc}; keepalive 32; }}
-    server {{
-        listen 127.0.0.1:{proxy_port};
-        location / {{
-            proxy_pass http://portal;
-{NGINX_PAGE_CACHE}
-        }}
-    }}
-    server {{
-        listen 127.0.0.1:{static_port};
-        root {static};
-        default_type text/html;
-    }}
-}}
-"""
-    conf = prefix / "nginx.conf"
-    conf.write_text(config)
-    process = subprocess.Popen(
-        [NGINX, "-p", str(prefix), "-c", str(conf)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        for port in (proxy_port, static_port):
-            while True:
-                if process.poll() is not None:
-                    raise SystemExit(f"nginx exited:\n{(prefix / 'error.log').read_text()}")
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                        break
-                except OSError as error:
-                    if time.monotonic() > deadline:
-                        raise SystemExit("nginx did not start") from error
-                    time.sleep(0.1)
-        yield f"http://127.0.0.1:{proxy_port}", f"http://127.0.0.1:{static_port}"
-    finally:
-        process.terminate()
-        process.wait(30)
-
-
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
@@ -360,7 +275,9 @@ def measure(dataset: str, env: dict, folder: Path, args) -> dict:
             for name, path in copies.items():
                 with urlopen(cached + path, timeout=120) as response:
                     (static / f"{name}.html").write_bytes(response.read())
-            proxy, plain = servers.enter_context(nginx(folder / dataset, cached, static))
+            ports = (free_port(), free_port())
+            front = nginx(folder / dataset, urlsplit(cached).netloc, ports, static)
+            proxy, plain = servers.enter_context(front)
             for name, path in copies.items():
                 results[f"proxy_{name}"] = wrk(proxy + path, args)
                 results[f"static_{name}"] = wrk(f"{plain}/{name}.html", args)
