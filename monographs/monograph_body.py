@@ -15,9 +15,8 @@ effects are grouped by one and each shows the other, where it is known.
 """
 
 import copy
-import threading
 import uuid
-from collections import Counter, OrderedDict
+from collections import Counter
 from itertools import groupby
 from urllib.parse import urlencode
 
@@ -32,6 +31,7 @@ from .fhir import plain_text
 from .filters import SideEffectFilter
 from .markdown import render_inline
 from .models import Drug, Faq, Section, SideEffect, part_prefetches
+from .recent import RecentlyUsed
 from .schema_org import dosage_forms
 
 TEMPLATE = "monographs/includes/monograph_body.html"
@@ -213,17 +213,12 @@ class _KeptBodies:
     """Bodies and facts by (database, drug, key), the most recently shown kept:
     256 of 10–60 kB each, a few megabytes a worker."""
 
-    size = 256
-
     def __init__(self):
-        self._lock = threading.Lock()
-        self._kept: OrderedDict = OrderedDict()
+        self._recent = RecentlyUsed(256)
 
     def get(self, using: str, pk: int, key) -> tuple[str, dict | None] | None:
-        with self._lock:
-            if (found := self._kept.get((using, pk, key))) is not None:
-                self._kept.move_to_end((using, pk, key))
-                return found
+        if (found := self._recent.get((using, pk, key))) is not None:
+            return found
         row = Drug.objects.using(using).filter(pk=pk, body_key=key)
         found = row.values_list("body_html", "body_facts").first()
         if found is not None:  # else kept anew meanwhile, under another key
@@ -231,11 +226,7 @@ class _KeptBodies:
         return found
 
     def put(self, using: str, pk: int, key, parts: tuple[str, dict | None]) -> None:
-        with self._lock:
-            self._kept[(using, pk, key)] = parts
-            self._kept.move_to_end((using, pk, key))
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
+        self._recent.put((using, pk, key), parts)
 
 
 _kept_under = _KeptBodies()

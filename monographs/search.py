@@ -25,9 +25,7 @@ its names (:func:`connect_signals`).
 """
 
 import re
-import threading
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +38,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from .choices import SectionKind
+from .recent import RecentlyUsed
 
 # The columns and their weights, names first (the issue's order: title and
 # generic name, then brand names and ingredients, then side effects, then the text).
@@ -356,9 +355,7 @@ class KeptWhileIndexUnchanged:
     """
 
     def __init__(self, size: int = 512):
-        self.size = size
-        self._lock = threading.Lock()
-        self._kept: OrderedDict = OrderedDict()
+        self._kept = RecentlyUsed(size)
         _every_kept.append(self)
 
     def rows(self, using: str, sql: str, params, state=None) -> list:
@@ -375,22 +372,15 @@ class KeptWhileIndexUnchanged:
 
         state = (state or IndexState(using)).value
         key = (using, key)
-        with self._lock:
-            kept = self._kept.get(key)
-            if kept is not None and kept[0] == state:
-                self._kept.move_to_end(key)
-                return kept[1]
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] == state:
+            return kept[1]
         answer = compute()
-        with self._lock:
-            self._kept[key] = (state, answer)
-            self._kept.move_to_end(key)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
+        self._kept.put(key, (state, answer))
         return answer
 
     def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
+        self._kept.clear()
 
 
 _every_kept: list[KeptWhileIndexUnchanged] = []
