@@ -202,10 +202,10 @@ def milliseconds(text: str) -> float:
     return float(number) * UNITS[unit]
 
 
-def wrk(url: str, args) -> dict:
+def wrk(url: str, args, warm_up: bool = True) -> dict:
     # The page answers 200 before it is measured; a cached page is then stored
     # by each worker (local memory is per process), so ask until one answers "hit".
-    for _ in range(6):
+    for _ in range(6 if warm_up else 1):
         with urlopen(url, timeout=120) as response:
             assert response.status == 200, url
             cache_state = response.headers.get("X-Page-Cache")
@@ -213,7 +213,8 @@ def wrk(url: str, args) -> dict:
         if cache_state != "miss" and proxy_state not in ("MISS", "EXPIRED"):
             break
     base = ["wrk", f"-t{args.threads}", f"-c{args.connections}", "--latency"]
-    subprocess.run([*base, f"-d{args.warmup}s", url], capture_output=True, check=True)
+    if warm_up:
+        subprocess.run([*base, f"-d{args.warmup}s", url], capture_output=True, check=True)
     output = subprocess.run(
         [*base, f"-d{args.duration}s", url], capture_output=True, text=True, check=True
     ).stdout
@@ -231,6 +232,26 @@ def wrk(url: str, args) -> dict:
     rps, p50, p99 = result["rps"], result["p50"], result["p99"]
     log(f"    {url}: {rps:.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms")
     return result
+
+
+def paired(yardstick: str, pages: dict[str, str], args) -> tuple[dict, dict]:
+    """Each of ``pages`` measured between two runs of ``yardstick``.
+
+    The machine's pace drifts over minutes (another process, a database just
+    written still being flushed): the yardstick measured once before all the
+    pages and once after differed by half on a slow day. Run between pages,
+    each page is held against the mean of the yardstick just before and just
+    after it (its "yardstick" figure), so a ratio compares figures taken
+    seconds apart. Returns the pages' figures and the yardstick's, whose "rps"
+    is the mean of all its runs, listed in "runs".
+    """
+    first = wrk(yardstick, args)
+    runs, results = [first["rps"]], {}
+    for name, url in pages.items():
+        results[name] = wrk(url, args)
+        runs.append(wrk(yardstick, args, warm_up=False)["rps"])
+        results[name]["yardstick"] = (runs[-2] + runs[-1]) / 2
+    return results, {**first, "rps": sum(runs) / len(runs), "runs": runs}
 
 
 def measure(dataset: str, env: dict, folder: Path, args) -> dict:
@@ -258,16 +279,10 @@ def measure(dataset: str, env: dict, folder: Path, args) -> dict:
         uncached = servers.enter_context(
             gunicorn(env, folder / f"{dataset}-uncached.log", DJANGO_PAGE_CACHE="0")
         )
-        before = wrk(bare + "/bare/", args)
-        results["monograph_cached"] = wrk(cached + monograph, args)
-        for name, path in pages.items():
-            results[name] = wrk(uncached + path, args)
-        # The yardstick again after the pages: the machine's pace drifts over a
-        # data set's minutes (a database just written is still being flushed at
-        # first), so every page is held against the mean of both runs.
-        after = wrk(bare + "/bare/", args)
-        results["bare"] = {**before, "rps": (before["rps"] + after["rps"]) / 2}
-        results["bare"]["runs"] = [before["rps"], after["rps"]]
+        urls = {"monograph_cached": cached + monograph}
+        urls.update((name, uncached + path) for name, path in pages.items())
+        figures, results["bare"] = paired(bare + "/bare/", urls, args)
+        results.update(figures)
         if not args.no_proxy:
             static = folder / f"{dataset}-static"
             static.mkdir()
@@ -279,8 +294,11 @@ def measure(dataset: str, env: dict, folder: Path, args) -> dict:
             front = nginx(folder / dataset, urlsplit(cached).netloc, ports, static)
             proxy, plain = servers.enter_context(front)
             for name, path in copies.items():
-                results[f"proxy_{name}"] = wrk(proxy + path, args)
-                results[f"static_{name}"] = wrk(f"{plain}/{name}.html", args)
+                # The proxy is held against nginx serving the same page as a file.
+                figures, results[f"static_{name}"] = paired(
+                    f"{plain}/{name}.html", {f"proxy_{name}": proxy + path}, args
+                )
+                results.update(figures)
                 if results[f"proxy_{name}"]["proxy"] != "HIT":
                     log(f"  warning: nginx did not answer {path} from its cache")
     if results["monograph_cached"]["cache"] != "hit":
@@ -336,17 +354,20 @@ def report(results: dict, imports: dict, args, machine: dict) -> str:
         f"- Machine: {machine['cores']} CPU cores, {machine['system']}, Python {machine['python']}",
         f"- Database: {machine['database']}; cache: {machine['cache']}",
         "- Bare view: the portal's middleware, one query and a small template (bench/urls.py),",
-        "  measured before and after the uncached pages; its row (p50 and p99 of the first run)",
-        "  and every × bare use the mean of the two runs' req/s",
+        "  measured before the first page and again after each page: every page is held against",
+        '  the mean of the bare view\'s runs just before and just after it ("held against"),',
+        "  so the machine's drift over the minutes of a data set cancels out; the bare view's",
+        "  row gives the mean and the range of all its runs (p50 and p99 of the first)",
         "- Uncached: a second portal server with `DJANGO_PAGE_CACHE=0`; list, search and lookup",
         "  are measured there too, so they show what the database does at each size",
         "- nginx (2 workers) with deploy/nginx.conf's proxy-cache directives in front of the",
-        "  cached portal, against the same nginx serving a saved copy of the page as a file",
+        "  cached portal, against the same nginx serving a saved copy of the page as a file,",
+        "  measured just before and just after it",
         f"- Search: `/drugs/?q={SEARCH_WORD}`; lookup: `/side-effects/?q=…`, the side effect "
         "listed by the most monographs (a full page of 50 at every size)",
         "",
-        "| data set | page | req/s | p50 ms | p99 ms | × bare (req/s) |",
-        "|---|---|---:|---:|---:|---:|",
+        "| data set | page | req/s | p50 ms | p99 ms | held against (req/s) | ratio |",
+        "|---|---|---:|---:|---:|---|---:|",
     ]
     names = {
         "bare": "bare view",
@@ -369,26 +390,30 @@ def report(results: dict, imports: dict, args, machine: dict) -> str:
             if key not in figures:
                 continue
             row = figures[key]
-            ratio = row["rps"] / figures["bare"]["rps"]
             flag = f" ({row['errors']} non-2xx)" if row["errors"] else ""
             if "runs" in row:
-                flag += " (mean of " + " and ".join(f"{r:,.0f}" for r in row["runs"]) + ")"
+                low, high = min(row["runs"]), max(row["runs"])
+                flag += f" (mean of {len(row['runs'])} runs, {low:,.0f} to {high:,.0f})"
+                against, ratio = "", ""
+            else:
+                yardstick = "nginx static" if key.startswith("proxy_") else "bare"
+                against = f"{yardstick} {row['yardstick']:,.0f}"
+                ratio = f"{held(row):.2f}"
             lines.append(
                 f"| {label} | {name}{flag} | {row['rps']:,.0f} | {row['p50']:.2f} | "
-                f"{row['p99']:.2f} | {ratio:.2f} |"
+                f"{row['p99']:.2f} | {against} | {ratio} |"
             )
     lines += ["", "## Targets", "", "| target | figure | |", "|---|---|---|"]
     uncached = ("monograph_uncached", "list", "search", "lookup", "compare", "home")
     for dataset, figures in results.items():
-        bare = figures["bare"]["rps"]
         for key in uncached:
-            ratio = figures[key]["rps"] / bare
+            ratio = held(figures[key])
             need = TARGETS["uncached"]
             lines.append(
                 f"| {dataset_label(dataset)}: {names[key].removesuffix(', uncached')} uncached "
                 f"≥ {need}× bare | {ratio:.2f}× | {verdict(ratio >= need)} |"
             )
-        ratio = figures["monograph_cached"]["rps"] / bare
+        ratio = held(figures["monograph_cached"])
         need = TARGETS["monograph_cached"]
         lines.append(
             f"| {dataset_label(dataset)}: monograph cached ≥ {need}× bare | {ratio:.2f}× | "
@@ -397,7 +422,7 @@ def report(results: dict, imports: dict, args, machine: dict) -> str:
         for name in ("monograph", "list"):
             if f"proxy_{name}" not in figures:
                 continue
-            ratio = figures[f"proxy_{name}"]["rps"] / figures[f"static_{name}"]["rps"]
+            ratio = held(figures[f"proxy_{name}"])
             need = TARGETS["proxy"]
             lines.append(
                 f"| {dataset_label(dataset)}: {name} through nginx ≥ {need}× nginx static | "
@@ -424,6 +449,11 @@ def report(results: dict, imports: dict, args, machine: dict) -> str:
     lines += ["", "`bench/import_vs_loaddata.py --json`:", "", "```json"]
     lines += [json.dumps(imports, indent=2), "```"]
     return "\n".join(lines) + "\n"
+
+
+def held(row: dict) -> float:
+    """A page's req/s over its yardstick's, measured either side of it."""
+    return row["rps"] / row["yardstick"]
 
 
 def dataset_label(dataset: str) -> str:
