@@ -9,11 +9,11 @@ writes stays in the folder given.
 
 import os
 import re
-import socket
 import subprocess
-import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from bench.listening import wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOYED = ROOT / "deploy" / "nginx.conf"
@@ -84,18 +84,13 @@ http {{
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 20
-        for port in ports:
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"nginx exited:\n{(prefix / 'error.log').read_text()}")
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                        break
-                except OSError as error:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("nginx did not start") from error
-                    time.sleep(0.1)
+        wait_until_listening(
+            process,
+            ports,
+            name="nginx",
+            seconds=20,
+            output=(prefix / "error.log").read_text,
+        )
         yield f"http://127.0.0.1:{proxy_port}", f"http://127.0.0.1:{static_port}"
     finally:
         process.terminate()

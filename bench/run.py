@@ -19,7 +19,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.listening import free_port, wait_until_listening  # noqa: E402
 from bench.nginx import NGINX, nginx  # noqa: E402
 
 PYTHON = sys.executable
@@ -156,12 +156,6 @@ def describe(env: dict) -> dict:
 # --- servers and wrk -------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def gunicorn(env: dict, log_file: Path, **extra):
     port = free_port()
@@ -176,18 +170,9 @@ def gunicorn(env: dict, log_file: Path, **extra):
             start_new_session=True,
         )
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    raise SystemExit(f"gunicorn exited:\n{log_file.read_text()}")
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                        break
-                except OSError as error:
-                    if time.monotonic() > deadline:
-                        message = f"gunicorn did not start:\n{log_file.read_text()}"
-                        raise SystemExit(message) from error
-                    time.sleep(0.2)
+            wait_until_listening(
+                process, [port], name="gunicorn", seconds=60, output=log_file.read_text
+            )
             yield f"http://127.0.0.1:{port}"
         finally:
             os.killpg(process.pid, signal.SIGTERM)

@@ -4,13 +4,13 @@ import http.client
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
-import time
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
+
+from bench.listening import free_port, wait_until_listening
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -44,12 +44,6 @@ def manage(env: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Gunicorn:
     """``gunicorn -c portal/gunicorn.conf.py`` on a free port, stopped on exit."""
 
@@ -68,17 +62,18 @@ class Gunicorn:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self.log.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        self.__exit__()
-        raise RuntimeError(f"gunicorn did not start:\n{self.log.read_text()}")
+        try:
+            wait_until_listening(
+                self.process,
+                [self.port],
+                name="gunicorn",
+                seconds=30,
+                output=self.log.read_text,
+            )
+        except RuntimeError:
+            self.__exit__()
+            raise
+        return self
 
     def __exit__(self, *exc):
         if self.process.poll() is None:
