@@ -90,6 +90,20 @@ def test_an_unchanged_page_is_revalidated_with_its_etag(proxied):
     assert get(port, PAGE).headers["X-Proxy-Cache"] in {"HIT", "REVALIDATED"}
 
 
+def test_readers_with_other_cookies_get_the_kept_page(proxied):
+    # An analytics cookie, or the CSRF cookie left by a visit to the sign-in
+    # page, changes nothing on a public page: such readers share the kept copy
+    # with everyone else, and do not push it out for those without cookies.
+    _env, server, port = proxied
+    first = get(port, PAGE)
+    assert first.headers["Vary"] == "Cookie"  # true of the portal's answers, kept for browsers
+    for cookie in ("_ga=GA1.1.12345.67890", "csrftoken=abc; theme=dark", None):
+        answer = get(port, PAGE, **({"Cookie": cookie} if cookie else {}))
+        assert answer.headers["X-Proxy-Cache"] == "HIT", cookie
+        assert answer.body == first.body
+    assert server.log.read_text().count(f'"GET {PAGE} HTTP/1.1"') == 1
+
+
 def test_signed_in_readers_and_the_admin_pass_the_proxy_by(proxied):
     _env, _server, port = proxied
     get(port, PAGE)
