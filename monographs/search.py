@@ -110,8 +110,62 @@ FILLER = frozenset(
         "capsule",
         "capsules",
         "mg",
+        "mcg",
+        "ml",
+        "syrup",
+        "suspension",
+        "injection",
+        "cream",
+        "gel",
+        "ointment",
+        "lotion",
+        "drops",
+        "spray",
     ]
 )
+# The salt or ester a pack adds to a medicine's name ("metformin hydrochloride",
+# "amlodipine besylate", "diclofenac sodium"), while monographs name the
+# medicine alone: left out of the words to match when one other word names
+# it, kept when they are the name ("sodium chloride", "magnesium sulfate").
+SALTS = frozenset(
+    [
+        "hydrochloride",
+        "hcl",
+        "dihydrochloride",
+        "hydrobromide",
+        "sodium",
+        "potassium",
+        "calcium",
+        "magnesium",
+        "besylate",
+        "besilate",
+        "maleate",
+        "mesylate",
+        "mesilate",
+        "sulfate",
+        "sulphate",
+        "citrate",
+        "acetate",
+        "phosphate",
+        "succinate",
+        "tartrate",
+        "fumarate",
+        "bromide",
+        "chloride",
+        "hyclate",
+        "propionate",
+        "dipropionate",
+        "valerate",
+        "furoate",
+        "monohydrate",
+        "dihydrate",
+        "trihydrate",
+        "anhydrous",
+    ]
+)
+# A strength as printed on a pack: "500 mg", "500mg", "5 ml".
+UNITS = frozenset({"mg", "mcg", "g", "ml", "iu"})
+_STRENGTH = re.compile(r"\d+(?:mg|mcg|g|ml|iu)")
 # Words joining the parts of a combination's name: "amoxicillin and clavulanic acid".
 CONNECTORS = frozenset({"and", "with", "plus"})
 
@@ -161,21 +215,42 @@ class Query:
     name_words: tuple[str, ...]
     # Whether the last word may be the start of a longer one ("atorvast").
     last_is_prefix: bool = True
+    # The keys of the names it may be, closest to what was typed first (:meth:`keys`).
+    names: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, text: str, *, last_is_prefix: bool = True) -> "Query":
-        found = words(text[:MAX_QUERY_CHARACTERS])[:MAX_WORDS]
-        naming = tuple(w for w in found if w not in FILLER) or tuple(found)
-        return cls(text, tuple(found), naming, last_is_prefix)
+        found = tuple(words(text[:MAX_QUERY_CHARACTERS])[:MAX_WORDS])
+        without_filler = tuple(w for w in found if w not in FILLER) or found
+        # "metformin hcl 500 mg": the words naming the medicine, less those of its pack
+        # (a strength, a salt), unless they are all there is ("sodium chloride").
+        strength = any(w in UNITS or _STRENGTH.fullmatch(w) for w in found)
+        without_strength = (
+            tuple(
+                w
+                for w in without_filler
+                if not (_STRENGTH.fullmatch(w) or (strength and w.isdigit()))
+            )
+            or without_filler
+        )
+        naming = tuple(w for w in without_strength if w not in SALTS) or without_strength
+        # A salt added after a name that holds one: "choline citrate sodium".
+        salt_added = without_strength
+        if len(salt_added) > 1 and salt_added[-1] in SALTS:
+            salt_added = salt_added[:-1]
+        names = (found, without_filler, without_strength, salt_added, naming)
+        keys = tuple(name_key(" ".join(name)) or "-" for name in names)
+        return cls(text, found, naming, last_is_prefix, keys)
 
     def __bool__(self) -> bool:
         return bool(self.words)
 
     @property
-    def keys(self) -> list[str]:
-        """The name keys an exact name would have: as typed, and without the filler words."""
-        typed, naming = name_key(" ".join(self.words)), name_key(" ".join(self.name_words))
-        return [key for key in dict.fromkeys([typed, naming]) if key] or ["-"]
+    def keys(self) -> tuple[str, ...]:
+        """The name keys an exact name would have, closest to what was typed first:
+        as typed; without the filler words; without a strength too; without a
+        salt added after the name; without any salt."""
+        return self.names
 
     def replaced(self, corrections: dict[str, str]) -> "Query":
         fixed = " ".join(corrections.get(w, w) for w in self.words)
@@ -194,6 +269,28 @@ def _named(query: Query, condition: str):
     """
     sql = " AND ".join(f"({condition})" for _ in query.name_words) or "1 = 0"
     return f"({sql})", [f"% {word}%" for word in query.name_words]
+
+
+def _exact(keys: list[str], cast: str = "") -> tuple[str, list[str]]:
+    """SQL scoring a drug whose title or generic name is one of ``keys`` (closest
+    first): "Zinc Citrate" typed finds Zinc Citrate before Zinc; "testosterone
+    propionate precautions" finds Testosterone Propionate before Testosterone."""
+    terms = [
+        f"(e.title_key = %s){cast} * {2 * weight} + (e.generic_key = %s){cast} * {weight}"
+        for weight in (81, 27, 9, 3, 1)[: len(keys)]
+    ]
+    return " + ".join(terms), [key for key in keys for _ in range(2)]
+
+
+def _shortest_named(named: str) -> str:
+    """SQL ordering, among the drugs named, those of fewer words in their title first.
+
+    The start of a name ("techne") then finds Technetium before Technetium
+    Tc-99m Fanolesomab, and the medicine before its variants (Amlodipine,
+    then S-Amlodipine). Drugs not named keep their relevance order.
+    """
+    spaces = "LENGTH(e.title_key) - LENGTH(REPLACE(e.title_key, ' ', ''))"
+    return f"CASE WHEN {named} THEN {spaces} ELSE 0 END"
 
 
 def _forms(query: Query, position: int) -> tuple[list[str], bool]:
@@ -227,7 +324,7 @@ class SQLiteEngine:
         return expression
 
     def ranked(self, query: Query, scope_sql, scope_params, limit, offset, columns=None):
-        keys = (query.keys * 2)[:2]
+        exact, keys = _exact(query.keys)
         weights = ", ".join(str(w) for w in SQLITE_WEIGHTS)
         named, named_params = _named(query, "' ' || e.names LIKE %s")
         # bm25() only answers in the query that matches: scored there, ranked outside.
@@ -238,14 +335,15 @@ class SQLiteEngine:
                 FROM {self.table} WHERE {self.table} MATCH %s
             ) AS m JOIN monographs_searchentry e ON e.drug_id = m.drug_id
             WHERE e.drug_id IN ({scope_sql})
-            ORDER BY (e.title_key IN (%s, %s)) * 2 + (e.generic_key IN (%s, %s)) DESC,
-                {named} DESC, {named} AND e.parts > 1, m.score / e.parts, e.title_key, e.drug_id
+            ORDER BY {exact} DESC,
+                {named} DESC, {named} AND e.parts > 1, {_shortest_named(named)},
+                m.score / e.parts, e.title_key, e.drug_id
             LIMIT %s OFFSET %s"""
         params = [
             self.match(query, columns),
             *scope_params,
             *keys,
-            *keys,
+            *named_params,
             *named_params,
             *named_params,
             limit,
@@ -273,14 +371,14 @@ class PostgresEngine:
         return " & ".join(groups)
 
     def ranked(self, query: Query, scope_sql, scope_params, limit, offset, columns=None):
-        keys = (query.keys * 2)[:2]
+        exact, keys = _exact(query.keys, "::int")
         named, named_params = _named(query, "' ' || e.names LIKE %s")
         sql = f"""
             SELECT e.drug_id, COUNT(*) OVER ()
             FROM monographs_searchentry e, to_tsquery('simple', %s) q
             WHERE e.document @@ q AND e.drug_id IN ({scope_sql})
-            ORDER BY (e.title_key IN (%s, %s))::int * 2 + (e.generic_key IN (%s, %s))::int DESC,
-                {named} DESC, {named} AND e.parts > 1,
+            ORDER BY {exact} DESC,
+                {named} DESC, {named} AND e.parts > 1, {_shortest_named(named)},
                 ts_rank_cd('{POSTGRES_WEIGHTS}', e.document, q) / e.parts DESC,
                 e.title_key, e.drug_id
             LIMIT %s OFFSET %s"""
@@ -288,7 +386,7 @@ class PostgresEngine:
             self.tsquery(query, columns),
             *scope_params,
             *keys,
-            *keys,
+            *named_params,
             *named_params,
             *named_params,
             limit,

@@ -147,6 +147,50 @@ def test_the_qualified_monograph_named_comes_first(db, client):
     assert titles(client.get(LIST, {"q": "isotretinoin systemic"}))[0] == "Isotretinoin (Systemic)"
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "metformin hydrochloride",
+        "metformin hcl",
+        "Metformin HCl 500 mg tablets",
+        "metformin hydrochloride syrup",
+        "metformin 500mg",
+    ],
+)
+def test_a_name_with_its_salt_or_form_from_the_pack_finds_the_medicine(db, client, query):
+    # Readers copy the name from the pack; monographs name the medicine alone.
+    drug("Metformin + Glipizide", ingredients=["Metformin", "Glipizide"], text="hydrochloride")
+    drug("Buformin", text="Unlike metformin hydrochloride syrup, it is a tablet.")
+    drug("Metformin")
+    assert titles(client.get(LIST, {"q": query}))[0] == "Metformin"
+
+
+def test_a_salt_that_names_the_medicine_is_kept(db, client):
+    drug("Sodium Bicarbonate", text="An antacid.")
+    drug("Sodium Chloride", text="Sodium bicarbonate is another salt.")
+    drug("Potassium Chloride")
+    drug("Diclofenac + Benzocaine", text="diclofenac sodium")
+    drug("Diclofenac")
+    assert titles(client.get(LIST, {"q": "sodium chloride"}))[0] == "Sodium Chloride"
+    assert titles(client.get(LIST, {"q": "potassium chloride"}))[0] == "Potassium Chloride"
+    assert titles(client.get(LIST, {"q": "sodium bicarbonate"}))[0] == "Sodium Bicarbonate"
+    assert titles(client.get(LIST, {"q": "diclofenac sodium"}))[0] == "Diclofenac"
+    assert titles(client.get(LIST, {"q": "diclofenac potassium"}))[0] == "Diclofenac"
+    # A monograph of the salt itself comes before the medicine's.
+    drug("Zinc", text="zinc citrate")
+    drug("Zinc Citrate")
+    drug("Testosterone", text="testosterone propionate")
+    drug("Testosterone Propionate")
+    assert titles(client.get(LIST, {"q": "Zinc Citrate"}))[:2] == ["Zinc Citrate", "Zinc"]
+    query = {"q": "testosterone propionate precautions"}
+    assert titles(client.get(LIST, query))[0] == "Testosterone Propionate"
+    drug("Choline Bitartrate", text="choline citrate sodium")
+    drug("Choline Citrate")
+    assert titles(client.get(LIST, {"q": "choline citrate sodium"}))[0] == "Choline Citrate"
+    query = {"q": "potassium chloride injection 10 ml"}
+    assert titles(client.get(LIST, query))[0] == "Potassium Chloride"
+
+
 # 3. Misspellings.
 
 
@@ -229,6 +273,16 @@ def test_the_start_of_a_name_finds_it_in_the_list_and_the_suggestions(db, client
     assert titles(client.get(LIST, {"q": "ciproflox"})) == ["Ciprofloxacin"]
     found = client.get(SUGGEST, {"q": "atorvast"}).json()["results"]
     assert [r["title"] for r in found] == ["Atorvastatin", "Atenolol + Atorvastatin"]
+
+
+def test_the_start_of_a_name_finds_the_medicine_before_its_longer_namesakes(db, client):
+    drug("Technetium Tc-99m Fanolesomab", text="technetium " * 10)
+    drug("Technetium Tc-99m Besilesomab", text="technetium " * 10)
+    drug("Technetium", text="A radioactive element.")
+    drug("S-Amlodipine", text="amlodipine " * 10)
+    drug("Amlodipine")
+    assert titles(client.get(LIST, {"q": "techne"}))[0] == "Technetium"
+    assert titles(client.get(LIST, {"q": "amlodip"}))[:2] == ["Amlodipine", "S-Amlodipine"]
 
 
 def test_suggestions_forgive_a_misspelling_and_show_no_draft(db, client):
