@@ -1,5 +1,6 @@
 """Search as readers use it (issue 12), on SQLite and PostgreSQL alike: one test a point."""
 
+import random
 from pathlib import Path
 
 import pytest
@@ -404,3 +405,23 @@ def test_the_list_view_carries_no_search_state_between_its_methods(db, client):
     results = Drug.objects.published().search("metformn")
     assert results.corrected and results.searched == "metformin"
     assert [d.title for d in results.drugs[:5]] == ["Metformin"]
+
+
+def test_generated_queries_are_of_the_five_kinds_and_mistakes_stay_close():
+    # bench/search_generated.py scores any imported corpus with such queries.
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    from bench.search_generated import generate
+
+    names = ["Ibuprofen", "Paracetamol", "Metformin", "Atorvastatin", "Ciprofloxacin"]
+    rows = [(name.lower(), name) for name in names] + [("a-b", "Amoxicillin + Clavulanic Acid")]
+    usage = {"ibuprofen": " relieves pain and fever", "paracetamol": " eases pain"}
+    queries = generate(rows, usage, random.Random(3))
+    assert {kind for kind, *_ in queries} == set(search_quality.TARGETS)
+    for kind, typed, expected, _k in queries:
+        if kind == "misspelt":
+            assert 1 <= DamerauLevenshtein.distance(typed, expected[0]) <= 2
+        if kind == "start":
+            assert expected[0].startswith(typed) and len(typed) >= 5
+    pain = [expected for kind, typed, expected, _k in queries if typed == "pain"]
+    assert pain == [["ibuprofen", "paracetamol"]]
