@@ -24,6 +24,7 @@ inlines, the importer, the scale data); a save of the drug alone refreshes
 its names (:func:`connect_signals`).
 """
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -224,13 +225,9 @@ class Query:
         without_filler = tuple(w for w in found if w not in FILLER) or found
         # "metformin hcl 500 mg": the words naming the medicine, less those of its pack
         # (a strength, a salt), unless they are all there is ("sodium chloride").
-        strength = any(w in UNITS or _STRENGTH.fullmatch(w) for w in found)
+        amounts = {w for w, unit in itertools.pairwise(found) if w.isdigit() and unit in UNITS}
         without_strength = (
-            tuple(
-                w
-                for w in without_filler
-                if not (_STRENGTH.fullmatch(w) or (strength and w.isdigit()))
-            )
+            tuple(w for w in without_filler if not (_STRENGTH.fullmatch(w) or w in amounts))
             or without_filler
         )
         naming = tuple(w for w in without_strength if w not in SALTS) or without_strength
@@ -282,15 +279,18 @@ def _exact(keys: list[str], cast: str = "") -> tuple[str, list[str]]:
     return " + ".join(terms), [key for key in keys for _ in range(2)]
 
 
-def _shortest_named(named: str) -> str:
-    """SQL ordering, among the drugs named, those of fewer words in their title first.
+def _shortest_named(query: Query) -> tuple[str, list[str]]:
+    """SQL ordering the drugs whose title holds the query's name words by the
+    words in their title, fewest first, before those named otherwise.
 
     The start of a name ("techne") then finds Technetium before Technetium
     Tc-99m Fanolesomab, and the medicine before its variants (Amlodipine,
-    then S-Amlodipine). Drugs not named keep their relevance order.
+    then S-Amlodipine); a title naming it comes before a generic name
+    ("levothyroxin": Levothyroxine before Thyroxine, whose generic name it is).
     """
+    titled, params = _named(query, "' ' || e.title_key LIKE %s")
     spaces = "LENGTH(e.title_key) - LENGTH(REPLACE(e.title_key, ' ', ''))"
-    return f"CASE WHEN {named} THEN {spaces} ELSE 0 END"
+    return f"CASE WHEN {titled} THEN {spaces} ELSE 999 END", params
 
 
 def _forms(query: Query, position: int) -> tuple[list[str], bool]:
@@ -327,6 +327,7 @@ class SQLiteEngine:
         exact, keys = _exact(query.keys)
         weights = ", ".join(str(w) for w in SQLITE_WEIGHTS)
         named, named_params = _named(query, "' ' || e.names LIKE %s")
+        shortest, shortest_params = _shortest_named(query)
         # bm25() only answers in the query that matches: scored there, ranked outside.
         sql = f"""
             SELECT e.drug_id, COUNT(*) OVER ()
@@ -336,7 +337,7 @@ class SQLiteEngine:
             ) AS m JOIN monographs_searchentry e ON e.drug_id = m.drug_id
             WHERE e.drug_id IN ({scope_sql})
             ORDER BY {exact} DESC,
-                {named} DESC, {named} AND e.parts > 1, {_shortest_named(named)},
+                {named} DESC, {named} AND e.parts > 1, {shortest},
                 m.score / e.parts, e.title_key, e.drug_id
             LIMIT %s OFFSET %s"""
         params = [
@@ -345,7 +346,7 @@ class SQLiteEngine:
             *keys,
             *named_params,
             *named_params,
-            *named_params,
+            *shortest_params,
             limit,
             offset,
         ]
@@ -373,12 +374,13 @@ class PostgresEngine:
     def ranked(self, query: Query, scope_sql, scope_params, limit, offset, columns=None):
         exact, keys = _exact(query.keys, "::int")
         named, named_params = _named(query, "' ' || e.names LIKE %s")
+        shortest, shortest_params = _shortest_named(query)
         sql = f"""
             SELECT e.drug_id, COUNT(*) OVER ()
             FROM monographs_searchentry e, to_tsquery('simple', %s) q
             WHERE e.document @@ q AND e.drug_id IN ({scope_sql})
             ORDER BY {exact} DESC,
-                {named} DESC, {named} AND e.parts > 1, {_shortest_named(named)},
+                {named} DESC, {named} AND e.parts > 1, {shortest},
                 ts_rank_cd('{POSTGRES_WEIGHTS}', e.document, q) / e.parts DESC,
                 e.title_key, e.drug_id
             LIMIT %s OFFSET %s"""
@@ -388,7 +390,7 @@ class PostgresEngine:
             *keys,
             *named_params,
             *named_params,
-            *named_params,
+            *shortest_params,
             limit,
             offset,
         ]

@@ -190,6 +190,10 @@ def test_a_salt_that_names_the_medicine_is_kept(db, client):
     assert titles(client.get(LIST, {"q": "choline citrate sodium"}))[0] == "Choline Citrate"
     query = {"q": "potassium chloride injection 10 ml"}
     assert titles(client.get(LIST, query))[0] == "Potassium Chloride"
+    # A number in the name stays: only one followed by a unit is a strength.
+    drug("Interleukin-4", text="interleukin " * 10)
+    drug("Interleukin-3")
+    assert titles(client.get(LIST, {"q": "interleukin-3 500 mg"}))[0] == "Interleukin-3"
 
 
 # 3. Misspellings.
@@ -284,6 +288,12 @@ def test_the_start_of_a_name_finds_the_medicine_before_its_longer_namesakes(db, 
     drug("Amlodipine")
     assert titles(client.get(LIST, {"q": "techne"}))[0] == "Technetium"
     assert titles(client.get(LIST, {"q": "amlodip"}))[:2] == ["Amlodipine", "S-Amlodipine"]
+    thyroxine = drug("Thyroxine")
+    thyroxine.generic_name = "Levothyroxine"
+    thyroxine.save()
+    search.reindex(thyroxine)
+    drug("Levothyroxine / T4")
+    assert titles(client.get(LIST, {"q": "levothyrox"}))[:2] == ["Levothyroxine / T4", "Thyroxine"]
 
 
 def test_suggestions_forgive_a_misspelling_and_show_no_draft(db, client):
