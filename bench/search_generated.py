@@ -127,7 +127,7 @@ def main() -> None:
     from tests.search_quality import TARGETS
 
     published = Drug.objects.published()
-    rows = list(published.values_list("slug", "title"))
+    rows = list(published.order_by("slug").values_list("slug", "title"))
     usage = defaultdict(str)
     sections = Section.objects.filter(drug__in=published, kind="usage")
     for slug, body in sections.values_list("drug__slug", "body"):
