@@ -124,6 +124,24 @@ FILLER = frozenset(
         "spray",
     ]
 )
+# Filler that may also end a monograph's name: "Sterile Water for Injection".
+FORMS = frozenset(
+    [
+        "tablet",
+        "tablets",
+        "capsule",
+        "capsules",
+        "syrup",
+        "suspension",
+        "injection",
+        "cream",
+        "gel",
+        "ointment",
+        "lotion",
+        "drops",
+        "spray",
+    ]
+)
 # The salt or ester a pack adds to a medicine's name ("metformin hydrochloride",
 # "amlodipine besylate", "diclofenac sodium"), while monographs name the
 # medicine alone: left out of the words to match when one other word names
@@ -222,6 +240,12 @@ class Query:
     @classmethod
     def parse(cls, text: str, *, last_is_prefix: bool = True) -> "Query":
         found = tuple(words(text[:MAX_QUERY_CHARACTERS])[:MAX_WORDS])
+        # Filler around a name that may hold some: "sterile water for injection uses".
+        around = found
+        while len(around) > 1 and around[-1] in FILLER - FORMS:
+            around = around[:-1]
+        while len(around) > 1 and around[0] in FILLER - FORMS:
+            around = around[1:]
         without_filler = tuple(w for w in found if w not in FILLER) or found
         # "metformin hcl 500 mg": the words naming the medicine, less those of its pack
         # (a strength, a salt), unless they are all there is ("sodium chloride").
@@ -235,7 +259,7 @@ class Query:
         salt_added = without_strength
         if len(salt_added) > 1 and salt_added[-1] in SALTS:
             salt_added = salt_added[:-1]
-        names = (found, without_filler, without_strength, salt_added, naming)
+        names = (found, around, without_filler, without_strength, salt_added, naming)
         keys = tuple(name_key(" ".join(name)) or "-" for name in names)
         return cls(text, found, naming, last_is_prefix, keys)
 
@@ -245,8 +269,8 @@ class Query:
     @property
     def keys(self) -> tuple[str, ...]:
         """The name keys an exact name would have, closest to what was typed first:
-        as typed; without the filler words; without a strength too; without a
-        salt added after the name; without any salt."""
+        as typed; without filler around it; without any filler word; without a
+        strength too; without a salt added after the name; without any salt."""
         return self.names
 
     def replaced(self, corrections: dict[str, str]) -> "Query":
@@ -274,7 +298,7 @@ def _exact(keys: list[str], cast: str = "") -> tuple[str, list[str]]:
     propionate precautions" finds Testosterone Propionate before Testosterone."""
     terms = [
         f"(e.title_key = %s){cast} * {2 * weight} + (e.generic_key = %s){cast} * {weight}"
-        for weight in (81, 27, 9, 3, 1)[: len(keys)]
+        for weight in (243, 81, 27, 9, 3, 1)[: len(keys)]
     ]
     return " + ".join(terms), [key for key in keys for _ in range(2)]
 

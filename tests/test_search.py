@@ -190,6 +190,12 @@ def test_a_salt_that_names_the_medicine_is_kept(db, client):
     assert titles(client.get(LIST, {"q": "choline citrate sodium"}))[0] == "Choline Citrate"
     query = {"q": "potassium chloride injection 10 ml"}
     assert titles(client.get(LIST, query))[0] == "Potassium Chloride"
+    # Filler around a name that holds some ("for", "injection") is set aside alone.
+    drug("Sterile Water")
+    drug("Sterile Water for Injection")
+    query = {"q": "sterile water for injection uses"}
+    assert titles(client.get(LIST, query))[0] == "Sterile Water for Injection"
+    assert titles(client.get(LIST, {"q": "side effects of sterile water"}))[0] == "Sterile Water"
     # A number in the name stays: only one followed by a unit is a strength.
     drug("Interleukin-4", text="interleukin " * 10)
     drug("Interleukin-3")
