@@ -54,77 +54,7 @@ MAX_QUERY_CHARACTERS = 200
 
 _WORD = re.compile(r"[^\W_]+")
 
-# Words readers add to a medicine's name that name no medicine: "metformin
-# side effects", "how does warfarin work", "dosage of amoxicillin".
-FILLER = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "for",
-        "to",
-        "in",
-        "on",
-        "with",
-        "and",
-        "or",
-        "plus",
-        "vs",
-        "versus",
-        "what",
-        "is",
-        "are",
-        "does",
-        "do",
-        "how",
-        "work",
-        "works",
-        "working",
-        "side",
-        "effect",
-        "effects",
-        "adverse",
-        "reaction",
-        "reactions",
-        "dosage",
-        "dose",
-        "doses",
-        "dosing",
-        "precaution",
-        "precautions",
-        "warning",
-        "warnings",
-        "use",
-        "uses",
-        "used",
-        "usage",
-        "interaction",
-        "interactions",
-        "faq",
-        "faqs",
-        "information",
-        "info",
-        "about",
-        "tablet",
-        "tablets",
-        "capsule",
-        "capsules",
-        "mg",
-        "mcg",
-        "ml",
-        "syrup",
-        "suspension",
-        "injection",
-        "cream",
-        "gel",
-        "ointment",
-        "lotion",
-        "drops",
-        "spray",
-    ]
-)
-# Filler that may also end a monograph's name: "Sterile Water for Injection".
+# A medicine's forms, filler that may also end a monograph's name: "Sterile Water for Injection".
 FORMS = frozenset(
     [
         "tablet",
@@ -142,6 +72,68 @@ FORMS = frozenset(
         "spray",
     ]
 )
+# Words readers add to a medicine's name that name no medicine: "metformin
+# side effects", "how does warfarin work", "dosage of amoxicillin".
+FILLER = (
+    frozenset(
+        [
+            "a",
+            "an",
+            "the",
+            "of",
+            "for",
+            "to",
+            "in",
+            "on",
+            "with",
+            "and",
+            "or",
+            "plus",
+            "vs",
+            "versus",
+            "what",
+            "is",
+            "are",
+            "does",
+            "do",
+            "how",
+            "work",
+            "works",
+            "working",
+            "side",
+            "effect",
+            "effects",
+            "adverse",
+            "reaction",
+            "reactions",
+            "dosage",
+            "dose",
+            "doses",
+            "dosing",
+            "precaution",
+            "precautions",
+            "warning",
+            "warnings",
+            "use",
+            "uses",
+            "used",
+            "usage",
+            "interaction",
+            "interactions",
+            "faq",
+            "faqs",
+            "information",
+            "info",
+            "about",
+            "mg",
+            "mcg",
+            "ml",
+        ]
+    )
+    | FORMS
+)
+# Filler that never ends a monograph's name: set aside around a name first.
+AROUND_A_NAME = FILLER - FORMS
 # The salt or ester a pack adds to a medicine's name ("metformin hydrochloride",
 # "amlodipine besylate", "diclofenac sodium"), while monographs name the
 # medicine alone: left out of the words to match when one other word names
@@ -242,9 +234,9 @@ class Query:
         found = tuple(words(text[:MAX_QUERY_CHARACTERS])[:MAX_WORDS])
         # Filler around a name that may hold some: "sterile water for injection uses".
         around = found
-        while len(around) > 1 and around[-1] in FILLER - FORMS:
+        while len(around) > 1 and around[-1] in AROUND_A_NAME:
             around = around[:-1]
-        while len(around) > 1 and around[0] in FILLER - FORMS:
+        while len(around) > 1 and around[0] in AROUND_A_NAME:
             around = around[1:]
         without_filler = tuple(w for w in found if w not in FILLER) or found
         # "metformin hcl 500 mg": the words naming the medicine, less those of its pack
