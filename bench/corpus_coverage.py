@@ -47,18 +47,46 @@ CLAUSE_WORDS = re.compile(
     re.I,
 )
 
+# Neither a side effect nor a list of them: a bullet that is a note ("**Important
+# Note:** …") or advice ("If … occurs, stop …"); in a sentence, what to do
+# ("If a rash occurs, stop use and see a doctor").
+NOTE_BULLET = re.compile(
+    r"(?im)^\s*(?:[*+-]|\d+[.)])\s+(?:\*\*)?(?:(?:important |please )?notes?|important|"
+    r"disclaimer|warnings?|caution)\b|^\s*(?:[*+-]|\d+[.)])\s+(?:\*\*)?if\b"
+)
+ADVICE = re.compile(
+    r"^\W*(?:discontinue|consult|seek|stop|contact|call|tell|talk|see|avoid)\b", re.I
+)
+
 TARGETS = {"side_effects": 0.99, "lines": 0.999, "faqs": 0.995}
+
+
+LABELLED_ITEM = re.compile(r"(?m)^\s*(?:[*+-]|\d+[.)])\s+\*\*[^*\n]+\*\*:?[ \t]*(\S[^\n]*)$")
+
+
+def _labelled_terms(sections: str) -> int:
+    """Things named after bullets' labels ("* **Common:** a, b, c."), beyond one a bullet."""
+    extra = 0
+    for rest in LABELLED_ITEM.findall(sections):
+        first = re.sub(r"\([^)]*\)", "", re.split(r"(?<=[.!?])\s", rest, maxsplit=1)[0])
+        terms = [t for t in re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", first) if t.strip()]
+        if len(terms) > 1 and all(
+            len(t.split()) <= 6 and not CLAUSE_WORDS.search(t) for t in terms
+        ):
+            extra += len(terms) - 1
+    return extra
 
 
 def lists_side_effects(text: str) -> bool:
     """Whether a file's side-effects section lists at least three things."""
     sections = "\n".join(SIDE_EFFECTS.findall(text))
-    if len(BULLET.findall(sections)) >= 3:
+    bullets = len(BULLET.findall(sections)) - len(NOTE_BULLET.findall(sections))
+    if bullets + _labelled_terms(sections) >= 3:
         return True
     for match in SENTENCE_LIST.finditer(re.sub(r"\([^)]*\)", "", sections)):
         terms = re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", match[0])
         named = [t for t in terms[1:] if t.strip() and len(t.split()) <= 6]
-        clauses = any(CLAUSE_WORDS.search(term) for term in terms[1:])
+        clauses = any(CLAUSE_WORDS.search(term) or ADVICE.search(term) for term in terms[1:])
         if len(terms) >= 3 and len(named) == len(terms) - 1 and not clauses:
             return True
     return False

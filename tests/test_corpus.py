@@ -183,3 +183,19 @@ def test_acne_ranks_isotretinoin_in_the_top_three(imported, client):
 def test_the_lookup_for_serious_pancreatitis_lists_isotretinoin(imported, client):
     response = client.get("/side-effects/", {"q": "pancreatitis", "severity": "serious"})
     assert "isotretinoin-systemic" in [e.drug.slug for e in response.context["matches"]]
+
+
+@pytest.mark.parametrize(
+    "section, lists",
+    [
+        ("* Rash\n* Itching\n* **Important Note:** If any occur, see a doctor.", False),
+        ("* Rash\n* Itching\n* If any occur, see a doctor.", False),
+        ("If any reaction occurs, discontinue use and consult a doctor.", False),
+        ("* **Common:** Nausea, headache, dizziness.", True),
+        ("* Rash\n* **Serious:** Seizures, fainting.", True),
+        ("Common side effects include nausea, headache and dizziness.", True),
+    ],
+)
+def test_the_coverage_counts_lists_of_side_effects_not_notes_or_advice(section, lists):
+    text = f"### Side Effects\n\n{section}\n\n### How it Works\n\nIt works.\n"
+    assert corpus_coverage.lists_side_effects(text) is lists

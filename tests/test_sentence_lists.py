@@ -128,3 +128,45 @@ def test_inline_tags_in_a_side_effect_render_as_markup_and_nothing_else_does(db,
     assert "H<sub>2</sub> flushing" in html
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; rash" in html
+
+
+WRITTEN = "w/wenlorin-tazabrel.md"
+
+
+def test_a_heading_naming_an_ingredient_holds_that_ingredients_side_effects():
+    listed = parse_bytes((SHAPES / WRITTEN).read_bytes()).side_effects
+    wenlorin = [e for e in listed if e.tier_label.startswith("Wenlorin – ")]
+    assert [e.name for e in wenlorin] == [
+        "Headache", "nausea", "acne-like eruptions", "allergic contact dermatitis", "insomnia",
+        "Arrhythmias", "seizures",
+    ]  # fmt: skip
+    assert {e.severity for e in wenlorin[-2:]} == {Severity.SERIOUS}
+
+
+def test_a_weak_opener_before_a_list_gives_no_side_effects_of_its_adjectives():
+    names = [e[0] for e in effects(WRITTEN)]
+    assert "mild" not in names and "temporary" not in names
+    assert names[7:11] == ["hiccups", "fatigue", "dry mouth", "constipation"]
+    # A list without "and" runs to the end of its sentence.
+    assert names[-4:] == ["bloating", "heartburn", "loss of appetite",
+                          "increased appetite with weight gain"]  # fmt: skip
+
+
+def test_a_list_that_is_its_sentences_subject_keeps_its_verb_as_text():
+    listed = {e.name: e for e in parse_bytes((SHAPES / WRITTEN).read_bytes()).side_effects}
+    assert listed["drowsiness"].list_end == " have been reported in some cases."
+    assert listed["tremor"].frequency == Frequency.RARE
+    irritation = listed["Mild skin irritation (burning or stinging) at the application site"]
+    assert irritation.severity == Severity.SERIOUS
+    assert irritation.list_end.startswith(", especially with long use.")
+    assert [e.name for e in listed.values() if e.tier_label.startswith("Rare: ")] == [
+        "liver damage", "kidney damage", "confusion",
+    ]  # fmt: skip
+
+
+def test_notes_and_circumstances_are_no_side_effects():
+    names = {e[0].casefold() for e in effects(WRITTEN)}
+    assert not names & {"important note", "note", "in some cases", "especially with long use"}
+    monograph = parse_bytes((SHAPES / WRITTEN).read_bytes())
+    kept = "\n".join(s.body for s in monograph.sections if s.kind == SectionKind.SIDE_EFFECTS)
+    assert "* **Important Note:** If you experience any side effects" in kept

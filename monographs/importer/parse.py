@@ -226,6 +226,17 @@ def _section_kind(heading: str) -> tuple[str, str]:
     return SectionKind.OTHER, value
 
 
+def _named_section(heading: str, ingredients: list[str]) -> tuple[str, str] | None:
+    """(ingredient, kind) for a heading that is an ingredient's name and a section's."""
+    text = _plain(heading).rstrip(":").strip()
+    for ingredient in ingredients:
+        if text.casefold().startswith(ingredient.casefold() + " "):
+            kind, value = _section_kind(text[len(ingredient) :])
+            if kind not in {SectionKind.OTHER, GENERIC_NAME} and not value:
+                return ingredient, kind
+    return None
+
+
 def _bold_section_label(block: Block) -> tuple[str, str, str] | None:
     """A paragraph opening with ``**Usage:**`` starts a section (kind, heading, rest)."""
     if block.type != "paragraph":
@@ -249,10 +260,27 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 # Words that make a phrase a sentence about side effects rather than the name of one.
 _PROSE = re.compile(
     r"\b(can|could|may|might|is|are|was|were|should|will|would|include|includes|including|"
-    r"generally|usually|consult|contact|seek|report|if|when|these|this|such as)\b",
+    r"generally|usually|consult|contact (?:your|a|the|us)|seek|report|reported|been|if|when|these|"
+    r"this|such as)\b",
     re.I,
 )
 _MAX_NAME_WORDS = 10
+# Phrases that stand where a side effect's name would, yet name none: a note
+# ("**Important Note:** …"), how often or how bad ("mild", "rare"), the
+# circumstances of what follows ("in rare cases"), "others …", a placeholder.
+_NO_NAME = re.compile(
+    r"^(?:(?:important |please |additional |general )?notes?|important|disclaimer|warnings?|"
+    r"caution|reminder|tips?|summary|others?|none( known| reported)?|"
+    r"(?:(?:very|usually|generally|typically|mostly|relatively|often|and|or|but|though|"
+    r"although|while|also|more|less|most|least|mild|moderate|severe|serious|temporary|"
+    r"transient|rare|rarely|"
+    r"common|uncommon|infrequent|frequent|possible|reversible|short-lived|minor|harmless|"
+    r"self-limiting|well[- ]tolerated)\b[\s,]*)+)$"
+    r"|^(?:in|while|although|though|even|especially|particularly|not|associated|related|due)\b"
+    r"|\bside effects?\b"
+    r"|^others\b|^\[|\binformation (?:is )?(?:not |un)available\b",
+    re.I,
+)
 
 
 def _split_terms(text: str) -> list[tuple[str, str]]:
@@ -293,8 +321,31 @@ def _is_term(text: str) -> bool:
         bool(outside.strip())
         and len(outside.split()) <= _MAX_NAME_WORDS
         and not _PROSE.search(outside)
+        and not _NO_NAME.search(outside.strip().rstrip(".:;!"))
         and not _SENTENCE_END.search(outside.rstrip(".!?"))
     )
+
+
+_QUALIFIER = re.compile(
+    r"(?:especially|particularly|mainly|mostly|usually|typically|often|which|although|though|"
+    r"but|rarely|in rare cases|depending)\b",
+    re.I,
+)
+_PREDICATE = re.compile(
+    r"\s+(?:(?:have|has) been|are|is|was|were|may|might|can|could|will|occurs?|occurred|tend)\b",
+    re.I,
+)
+
+
+def _cut_predicate(term: str) -> tuple[str, str] | None:
+    """ "drowsiness have been reported", a list's last term running on into the
+    sentence's verb, as ("drowsiness", " have been reported"); None for a term."""
+    if _is_term(_plain(term)):
+        return None
+    outside = re.sub(r"\([^()]*\)", lambda m: "_" * len(m[0]), term)
+    match = _PREDICATE.search(outside)
+    head = term[: match.start()] if match else ""
+    return (head, term[len(head) :]) if head.strip() and _is_term(_plain(head)) else None
 
 
 def _side_effect(text: str, lead: str = "", tier: str = "", **fields) -> ParsedSideEffect | None:
@@ -324,7 +375,10 @@ _BODY_SYSTEM = re.compile(
     r"^(cardiovascular|heart|gastrointestinal|digestive|nervous system|central nervous system|"
     r"cns|neurological|psychiatric|skin|dermatologic(al)?|respiratory|hepatic|liver|renal|"
     r"kidney|musculoskeletal|hematologic(al)?|blood|endocrine|metabolic|genitourinary|urinary|"
-    r"reproductive|ocular|eyes?|ears?|immune system|allergic|other)"
+    r"reproductive|ocular|eyes?|ears?|immune system|allergic|other|"
+    r"neuromuscular( and |/| & )skeletal|ophthalmic|otic|local|infections?|immunologic(al)?|"
+    r"endocrine( and |/| & )metabolic|hypersensitivity|photosensitivity|hematologic( and |/)"
+    r"oncologic|miscellaneous|others)"
     r"( system| effects?| issues| problems| reactions| disorders| side effects)?$",
     re.I,
 )
@@ -378,6 +432,19 @@ def _labelled_terms(text: str, lead: str, ingredients: list[str]) -> list[Parsed
         body = first_sentence.rstrip(".;")
         list_end = first_sentence[len(body) :] + "".join(f" {other}" for other in others)
         terms = _split_terms(body)
+        qualified = next(
+            (i for i, (_, term) in enumerate(terms) if i and _QUALIFIER.match(term)), None
+        )
+        if qualified is not None and all(_is_term(_plain(t)) for _, t in terms[:qualified]):
+            # "a (x) at the site, especially with undiluted oil.": the list ends at the
+            # words that qualify it; they close the sentence.
+            terms = terms[:qualified]
+            listed = _end_of(body, terms)
+            list_end = body[listed:] + list_end
+        if terms and (cut := _cut_predicate(terms[-1][1])):
+            # "a, b and c have been reported.": the list is the sentence's subject.
+            terms[-1] = (terms[-1][0], cut[0])
+            list_end = cut[1] + list_end
         written_inline = True
     if kind == "other":
         # "**Drowsiness:** mostly mild" names one side effect; a category
@@ -413,9 +480,9 @@ def _labelled_terms(text: str, lead: str, ingredients: list[str]) -> list[Parsed
 # Words after which a sentence lists side effects: "Common side effects
 # include a, b and c.", "… such as a, b or c", "some people may experience a, b".
 _LIST_OPENER = re.compile(
-    r"(?:\b(?:includes?|including|included|such as|like|experiences?|involves?|"
+    r"(?:(?<![\w-])(?:includes?|including|included|such as|like|experiences?|involves?|"
     r"(?:are|is)(?: generally| usually| typically| mostly)?|consist of|comprise|"
-    r"causes?|reported)|:)[ \t]+",
+    r"causes?|reported|leads? to|results? in)|:)[ \t]+",
     re.I,
 )
 _MIN_PROSE_TERMS = 2
@@ -470,9 +537,12 @@ def _prose_list(
         # A list ends at its "and" or "or": "Serious ones, such as a, b, or c,
         # need attention" lists three; what follows is the sentence going on.
         last = max(
-            (i for i, (separator, _) in enumerate(terms) if _AND_OR.search(separator)), default=0
+            (i for i, (separator, _) in enumerate(terms) if _AND_OR.search(separator)),
+            default=len(terms) - 1,  # "include a, b, c.": without "and", the list ends with it
         )
         terms = terms[: last + 1]
+        if terms and (cut := _cut_predicate(terms[-1][1])):
+            terms[-1] = (terms[-1][0], cut[0])  # "… such as a or b may occur."
         if len(terms) < min_terms or terms[0][0]:
             continue
         if all(_is_term(_plain(term)) and len(term) <= 255 for _, term in terms):
@@ -867,6 +937,12 @@ def _read_sections(reading: Reading) -> None:
             continue
         if block.type in {"h2", "h3", "h4", "h5", "h6"}:
             kind, value = _section_kind(block.inline)
+            if kind == SectionKind.OTHER and (named := _named_section(block.inline, ingredients)):
+                # "### Acebrophylline Side Effects": that ingredient's section of a kind.
+                ingredient, kind = named
+                heading = _plain(block.inline).rstrip(":").strip()
+                reading.chunks.append(Chunk(kind, heading, ingredient=ingredient))
+                continue
             heading = _plain(block.inline).rstrip(":").strip()
             if kind == SectionKind.OTHER:
                 value = ""  # "### Alprazolam: Usage and Dosage" is one heading
@@ -974,7 +1050,9 @@ def _name_ingredient(effects: list[ParsedSideEffect], about: str, ingredients: l
         if (
             not in_sentence
             and label
-            and not label.startswith(f"{about} – ")
+            # Already named: written back, every ingredient's lists stand in the first
+            # side-effects section, each label naming its own ingredient.
+            and not any(label.startswith(f"{name} – ") for name in ingredients)
             and not _ingredient(label, ingredients)
         ):
             effect.tier_label = f"{about} – {label}"
