@@ -58,6 +58,8 @@ ADVICE = re.compile(
     r"^\W*(?:discontinue|consult|seek|stop|contact|call|tell|talk|see|avoid)\b", re.I
 )
 
+QUALIFIER = re.compile(r"(?:especially|particularly|mainly|mostly|usually|typically)\b", re.I)
+
 TARGETS = {"side_effects": 0.99, "lines": 0.999, "faqs": 0.995}
 
 
@@ -70,6 +72,9 @@ def _labelled_terms(sections: str) -> int:
     for rest in LABELLED_ITEM.findall(sections):
         first = re.sub(r"\([^)]*\)", "", re.split(r"(?<=[.!?])\s", rest, maxsplit=1)[0])
         terms = [t for t in re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", first) if t.strip()]
+        # "Allergic reactions, particularly in …" names one thing: a list ends at its qualifier.
+        qualified = [i for i, t in enumerate(terms) if i and QUALIFIER.match(t.strip())]
+        terms = terms[: qualified[0]] if qualified else terms
         if len(terms) > 1 and all(
             len(t.split()) <= 6 and not CLAUSE_WORDS.search(t) for t in terms
         ):

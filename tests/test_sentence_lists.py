@@ -170,3 +170,25 @@ def test_notes_and_circumstances_are_no_side_effects():
     monograph = parse_bytes((SHAPES / WRITTEN).read_bytes())
     kept = "\n".join(s.body for s in monograph.sections if s.kind == SectionKind.SIDE_EFFECTS)
     assert "* **Important Note:** If you experience any side effects" in kept
+
+
+def test_an_ingredients_tiers_nested_under_its_name_are_that_ingredients():
+    listed = parse_bytes((SHAPES / "p/pelvanor-quistadine.md").read_bytes()).side_effects
+    assert (listed[4].name, listed[4].severity) == (
+        "Increased risk of bone fractures",
+        Severity.SERIOUS,
+    )
+    assert listed[4].tier_label == "Pelvanor – Less Common but Serious:"
+    assert [e.name for e in listed if e.tier_label == "Quistadine – Common:"] == [
+        "Drowsiness", "dizziness", "dry mouth",
+    ]  # fmt: skip
+
+
+def test_a_label_alone_on_its_line_leads_every_bullet_under_it():
+    monograph = parse_bytes((SHAPES / "p/pelvanor-quistadine.md").read_bytes())
+    common = [e.name for e in monograph.side_effects if e.tier_label == "Common Side Effects:"]
+    assert common == ["Constipation", "Gas"]
+    # A route of use over its own bullets groups them as an organ system does.
+    topical = [e.name for e in monograph.side_effects if e.body_system == "Topical Application"]
+    assert topical == ["Mild stinging upon application", "Redness or irritation",
+                       "Dryness or peeling of the skin"]  # fmt: skip

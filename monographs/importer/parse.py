@@ -277,7 +277,7 @@ _NO_NAME = re.compile(
     r"common|uncommon|infrequent|frequent|possible|reversible|short-lived|minor|harmless|"
     r"self-limiting|well[- ]tolerated)\b[\s,]*)+)$"
     r"|^(?:in|while|although|though|even|especially|particularly|not|associated|related|due)\b"
-    r"|\bside effects?\b"
+    r"|\bside effects?\b|^(?:more|less|most) (?:of|likely)\b"
     r"|^others\b|^\[|\binformation (?:is )?(?:not |un)available\b",
     re.I,
 )
@@ -395,6 +395,8 @@ def _label_kind(text: str, ingredients: list[str]) -> tuple[str, str, str] | Non
     if match is None:
         return None
     label, rest = _plain(match["label"]), match["rest"].strip()
+    if "\n" in text[match.end("label") : match.start("rest")]:
+        rest = "\n" + rest  # "**Common:**" alone on its line: its list starts on the next
     if is_tier(label):
         return "tier", label, rest
     if _ingredient(label, ingredients):
@@ -422,6 +424,8 @@ def _labelled_terms(text: str, lead: str, ingredients: list[str]) -> list[Parsed
     if nested:
         if not all(_LIST_MARKER.match(line) for line in nested):
             return None
+        if kind == "ingredient" and not first.strip():
+            return _ingredients_tiers(label, nested, lead, ingredients)
         terms = [("", _LIST_MARKER.sub("", line).strip()) for line in nested]
         written_inline = False
         if first.strip():
@@ -449,7 +453,7 @@ def _labelled_terms(text: str, lead: str, ingredients: list[str]) -> list[Parsed
     if kind == "other":
         # "**Drowsiness:** mostly mild" names one side effect; a category
         # label such as "**Allergic reactions:** rash, hives" lists several.
-        if nested or len(terms) < 2:
+        if len(terms) < 2:
             return None
         kind = "system"
     if kind == "system":
@@ -472,6 +476,23 @@ def _labelled_terms(text: str, lead: str, ingredients: list[str]) -> list[Parsed
     if not effects or any(effect is None for effect in effects):
         return None
     effects[-1].list_end = list_end
+    return effects
+
+
+def _ingredients_tiers(
+    ingredient: str, lines: list[str], lead: str, ingredients: list[str]
+) -> list[ParsedSideEffect] | None:
+    """ "* **Dexrabeprazole:**" over "* Common: a, b" and "* Serious: c, d": each line a
+    tier of that ingredient, written back as "* **Dexrabeprazole – Common:** a, b"."""
+    effects: list[ParsedSideEffect] = []
+    for line in lines:
+        tier = _label_kind(_LIST_MARKER.sub("", line).strip(), ingredients)
+        listed = tier and tier[0] == "tier" and _labelled_terms(tier[1] + ": " + tier[2], lead, [])
+        if not listed:
+            return None
+        for effect in listed:
+            effect.tier_label = f"{ingredient} – {effect.tier_label}"
+        effects.extend(listed)
     return effects
 
 
@@ -949,6 +970,9 @@ def _read_sections(reading: Reading) -> None:
             elif value:
                 heading = heading.split(":", 1)[0].strip()  # "### Usage: text" starts the text
             named = _ingredient(value if kind == GENERIC_NAME else block.inline, ingredients)
+            if not named and " – " in block.inline:
+                # "### Lactobacillus – How it Works", as an export writes it back.
+                named = _ingredient(block.inline.split(" – ", 1)[0], ingredients)
             if named:
                 ingredient = named
                 if kind == SectionKind.OTHER:
