@@ -266,19 +266,19 @@ _PROSE = re.compile(
 )
 _MAX_NAME_WORDS = 10
 # Phrases that stand where a side effect's name would, yet name none: a note
-# ("**Important Note:** …"), how often or how bad ("mild", "rare"), the
-# circumstances of what follows ("in rare cases"), "others …", a placeholder.
+# ("**Important Note:** …"); only how often or how bad ("mild", "rare but
+# possible"); the circumstances of what follows ("in rare cases"); "others …";
+# words about side effects; a placeholder ("[Information not available …").
 _NO_NAME = re.compile(
     r"^(?:(?:important |please |additional |general )?notes?|important|disclaimer|warnings?|"
-    r"caution|reminder|tips?|summary|others?|none( known| reported)?|"
-    r"(?:(?:very|usually|generally|typically|mostly|relatively|often|and|or|but|though|"
+    r"caution|reminder|tips?|summary|other|none(?: known| reported)?)$"
+    r"|^(?:(?:very|usually|generally|typically|mostly|relatively|often|and|or|but|though|"
     r"although|while|also|more|less|most|least|mild|moderate|severe|serious|temporary|"
-    r"transient|rare|rarely|"
-    r"common|uncommon|infrequent|frequent|possible|reversible|short-lived|minor|harmless|"
-    r"self-limiting|well[- ]tolerated)\b[\s,]*)+)$"
-    r"|^(?:in|while|although|though|even|especially|particularly|not|associated|related|due)\b"
-    r"|\bside effects?\b|^(?:more|less|most) (?:of|likely)\b"
-    r"|^others\b|^\[|\binformation (?:is )?(?:not |un)available\b",
+    r"transient|rare|rarely|common|uncommon|infrequent|frequent|possible|reversible|"
+    r"short-lived|minor|harmless|self-limiting|well[- ]tolerated)\b[\s,]*)+$"
+    r"|^(?:in|while|although|though|even|especially|particularly|not|associated|related|due|"
+    r"others)\b|^(?:more|less|most) (?:of|likely)\b"
+    r"|\bside effects?\b|^\[|\binformation (?:is )?(?:not |un)available\b",
     re.I,
 )
 
