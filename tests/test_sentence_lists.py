@@ -192,3 +192,33 @@ def test_a_label_alone_on_its_line_leads_every_bullet_under_it():
     topical = [e.name for e in monograph.side_effects if e.body_system == "Topical Application"]
     assert topical == ["Mild stinging upon application", "Redness or irritation",
                        "Dryness or peeling of the skin"]  # fmt: skip
+
+
+ROUTES = "o/orvimex.md"
+
+
+def test_a_route_of_use_labels_the_side_effects_its_sentence_lists():
+    names = [e[0] for e in effects(ROUTES)]
+    assert not {"Topical Application", "Oral Ingestion"} & set(names)
+    assert names[:6] == [
+        "mild stinging", "flaking", "redness", "heartburn", "stomach cramps", "loose stools",
+    ]  # fmt: skip
+
+
+def test_an_ailment_labelled_as_an_organ_system_names_a_side_effect_when_no_list_follows():
+    listed = {e[0]: e for e in effects(ROUTES)}
+    assert listed["Allergic reactions"][1] == "Rare, but possible in people sensitive to the dye."
+    # With a list after it, the same kind of label groups the side effects.
+    grouped = parse_bytes((SHAPES / ROUTES).read_bytes()).side_effects
+    assert [e.name for e in grouped if e.body_system == "Gastrointestinal issues"] == [
+        "Nausea", "vomiting", "bloating",
+    ]  # fmt: skip
+
+
+def test_the_parts_of_the_body_one_side_effect_names_stay_in_it():
+    serious = [e[0] for e in effects(ROUTES) if e[2] == Severity.SERIOUS]
+    assert serious == [
+        "swelling of the face, lips, tongue, or throat", "liver or kidney damage", "fainting",
+    ]  # fmt: skip
+    monograph = parse_bytes((SHAPES / ROUTES).read_bytes())
+    assert parse(dump(monograph)).side_effects == monograph.side_effects

@@ -278,7 +278,13 @@ _NO_NAME = re.compile(
     r"short-lived|minor|harmless|self-limiting|well[- ]tolerated)\b[\s,]*)+$"
     r"|^(?:in|while|although|though|even|especially|particularly|not|associated|related|due|"
     r"others)\b|^(?:more|less|most) (?:of|likely)\b"
-    r"|\bside effects?\b|^\[|\binformation (?:is )?(?:not |un)available\b",
+    r"|\bside effects?\b|^\[|\binformation (?:is )?(?:not |un)available\b"
+    # How or by whom it is taken ("**Topical Application:**", "**Dietary
+    # Supplements:**"), and what is said of the doses or the parts of a combination.
+    r"|^(?:(?:topical|oral|ophthalmic|otic|nasal|dermal|skin|local|systemic|internal|"
+    r"external|inhaled)\s+)?(?:application|ingestion|use|administration|inhalation|exposure)$"
+    r"|^(?:high|large|excessive) doses? of\b|^(?:individual|other) (?:components|ingredients)$"
+    r"|^(?:dietary supplements?|probiotics?)\b",
     re.I,
 )
 
@@ -309,7 +315,29 @@ def _split_terms(text: str) -> list[tuple[str, str]]:
         separator = separator + re.sub(r"\s+", " ", match[1]) if separator else match[1].strip()
         if match[2]:
             terms.append((separator, match[2]))
-    return terms
+    return _join_body_parts(terms)
+
+
+# "swelling of the face, lips, tongue, or throat" is one side effect: the parts
+# of the body after "of the face" belong to it. "liver or kidney damage" too.
+_BODY_PART = re.compile(
+    r"^(?:the )?(?:face|lips|tongue|throat|mouth|eyes|eyelids|hands|feet|ankles|legs|arms|"
+    r"neck|gums|nose|cheeks|extremities)$",
+    re.I,
+)
+_ORGAN = re.compile(r"^(?:liver|kidney|heart|lung|nerve|muscle|bone|joint|eye|skin)s?$", re.I)
+
+
+def _join_body_parts(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    joined: list[tuple[str, str]] = []
+    joining = False  # whether the last term ends in a part of the body it names
+    for separator, term in terms:
+        if joining and _BODY_PART.match(term):
+            joined[-1] = (joined[-1][0], joined[-1][1] + separator + term)
+        else:
+            joined.append((separator, term))
+            joining = bool(re.search(r"\b(?:of|in|around)(?: the)? \w+$", term))
+    return joined
 
 
 def _is_term(text: str) -> bool:
@@ -348,14 +376,21 @@ def _cut_predicate(term: str) -> tuple[str, str] | None:
     return (head, term[len(head) :]) if head.strip() and _is_term(_plain(head)) else None
 
 
-def _side_effect(text: str, lead: str = "", tier: str = "", **fields) -> ParsedSideEffect | None:
-    """One bullet, "Pancreatitis (inflammation of the pancreas)", as a side effect."""
+def _side_effect(
+    text: str, lead: str = "", tier: str = "", *, ailment: bool = False, **fields
+) -> ParsedSideEffect | None:
+    """One bullet, "Pancreatitis (inflammation of the pancreas)", as a side effect.
+
+    With ``ailment``, an organ system's label naming an ailment ("**Allergic
+    reactions:** rare, but …") names the side effect; else it is left to be read
+    as the label of the side effects its text lists."""
     if "\n" in text.strip():
         return None  # several paragraphs or a nested list: left as text
     match = _NAME_DETAIL.match(text.strip())
     if match:
         name, detail = _plain(match["name"]), _plain(match["detail"])
-        if is_tier(name) or _BODY_SYSTEM.match(name):
+        system = _BODY_SYSTEM.match(name)
+        if is_tier(name) or (system and not (ailment and _AILMENT.match(system["kind"] or ""))):
             return None  # "**Common:** prose" is a tier written as prose, not a side effect
     else:
         text = _plain(text).rstrip(".")
@@ -379,9 +414,11 @@ _BODY_SYSTEM = re.compile(
     r"neuromuscular( and |/| & )skeletal|ophthalmic|otic|local|infections?|immunologic(al)?|"
     r"endocrine( and |/| & )metabolic|hypersensitivity|photosensitivity|hematologic( and |/)"
     r"oncologic|miscellaneous|others)"
-    r"( system| effects?| issues| problems| reactions| disorders| side effects)?$",
+    r"(?P<kind> system| effects?| issues| problems| reactions| disorders| side effects)?$",
     re.I,
 )
+# An organ system's word that makes its label the name of an ailment too.
+_AILMENT = re.compile(r" (?:issues|problems|reactions|disorders)$")
 
 
 def _label_kind(text: str, ingredients: list[str]) -> tuple[str, str, str] | None:
@@ -534,7 +571,10 @@ def _split_last(separator: str, term: str) -> list[tuple[str, str]]:
     if not matches:
         return [(separator, term)]
     match = matches[-1]
-    return [(separator, term[: match.start()]), (match[0], term[match.end() :])]
+    head, tail = term[: match.start()], term[match.end() :]
+    if _ORGAN.match(head) or (_BODY_PART.match(tail) and len(matches) == 1 and " of " in head):
+        return [(separator, term)]  # "liver or kidney damage", "swelling of the face or lips"
+    return [(separator, head), (match[0], tail)]
 
 
 def _prose_list(
@@ -685,6 +725,12 @@ def _structure_list(
             prose := _prose_effects(text, _plain(lead), bullet=True)
         ):
             listed.extend(prose)
+        elif (
+            effect := _side_effect(
+                text, lead=_plain(lead), tier=last_sentence, tier_label=label, ailment=True
+            )
+        ) and not _ingredient(effect.name, ingredients):
+            listed.append(effect)  # "**Allergic reactions:** rare, but …" lists no terms
         else:
             leftovers.append(item)
     # A lead-in stays in the text unless its list's own items carry it
