@@ -11,6 +11,7 @@ Nothing here touches the database.
 """
 
 import hashlib
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -544,6 +545,9 @@ _LIST_OPENER = re.compile(
     re.I,
 )
 _MIN_PROSE_TERMS = 2
+# Each opener tried reads the rest of its sentence: a paragraph of thousands of
+# "a: b: c:" would take minutes. The corpus's lists start at its fifth at most.
+_MAX_OPENERS = 20
 
 
 def _sentence_end(text: str, start: int) -> int:
@@ -590,7 +594,7 @@ def _prose_list(
     """
     if "\n" in text.strip():
         return None
-    for opener in _LIST_OPENER.finditer(text):
+    for opener in itertools.islice(_LIST_OPENER.finditer(text), _MAX_OPENERS):
         end = _sentence_end(text, opener.end())
         body = text[opener.end() : end]
         terms = _split_terms(body)
