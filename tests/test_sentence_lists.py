@@ -222,3 +222,12 @@ def test_the_parts_of_the_body_one_side_effect_names_stay_in_it():
     ]  # fmt: skip
     monograph = parse_bytes((SHAPES / ROUTES).read_bytes())
     assert parse(dump(monograph)).side_effects == monograph.side_effects
+
+
+def test_a_plain_name_before_a_colon_or_dash_names_a_side_effect_and_the_rest_tells_of_it():
+    listed = {e[0]: e[1] for e in effects(ROUTES)}
+    shaky = "This can make you shaky; eat something sweet."
+    assert listed["Hypoglycemia (low blood sugar)"] == shaky
+    assert listed["Sunburn"] == "it comes sooner in strong sun and may blister."
+    monograph = parse_bytes((SHAPES / ROUTES).read_bytes())
+    assert parse(dump(monograph)).side_effects == monograph.side_effects

@@ -285,7 +285,7 @@ _NO_NAME = re.compile(
     r"|^(?:(?:topical|oral|ophthalmic|otic|nasal|dermal|skin|local|systemic|internal|"
     r"external|inhaled)\s+)?(?:application|ingestion|use|administration|inhalation|exposure)$"
     r"|^(?:high|large|excessive) doses? of\b|^(?:individual|other) (?:components|ingredients)$"
-    r"|^(?:dietary supplements?|probiotics?)\b",
+    r"|^(?:dietary supplements?|probiotics?)\b|-specific$",
     re.I,
 )
 
@@ -377,14 +377,18 @@ def _cut_predicate(term: str) -> tuple[str, str] | None:
     return (head, term[len(head) :]) if head.strip() and _is_term(_plain(head)) else None
 
 
+_PLAIN_NAME_DETAIL = re.compile(r"^(?P<name>[^:–—\n]+?)(?::| [–—-]) +(?P<detail>\S.*)$", re.S)
+
+
 def _side_effect(
     text: str, lead: str = "", tier: str = "", *, ailment: bool = False, **fields
 ) -> ParsedSideEffect | None:
     """One bullet, "Pancreatitis (inflammation of the pancreas)", as a side effect.
 
     With ``ailment``, an organ system's label naming an ailment ("**Allergic
-    reactions:** rare, but …") names the side effect; else it is left to be read
-    as the label of the side effects its text lists."""
+    reactions:** rare, but …") names the side effect, and so does a plain name
+    before a colon or dash and what is said of it; else they are left to be read
+    as the labels of the side effects their text lists."""
     if "\n" in text.strip():
         return None  # several paragraphs or a nested list: left as text
     match = _NAME_DETAIL.match(text.strip())
@@ -393,6 +397,16 @@ def _side_effect(
         system = _BODY_SYSTEM.match(name)
         if is_tier(name) or (system and not (ailment and _AILMENT.match(system["kind"] or ""))):
             return None  # "**Common:** prose" is a tier written as prose, not a side effect
+    elif (
+        ailment
+        and (match := _PLAIN_NAME_DETAIL.match(_plain(text)))
+        and match["name"].count("(") == match["name"].count(")")
+        and _is_term(match["name"])
+    ):
+        # "Hypoglycemia (low blood sugar): This is serious …", "Angioedema – rare but …"
+        name, detail = match["name"], match["detail"]
+        if is_tier(name) or _BODY_SYSTEM.match(name):
+            return None
     else:
         text = _plain(text).rstrip(".")
         match = _TRAILING_DETAIL.match(text)
