@@ -592,10 +592,11 @@ class SideEffect(models.Model):
 
     @property
     def display_name(self) -> str:
-        """ "Pancreatitis (inflammation of the pancreas)"; a longer detail follows a colon."""
+        """ "Pancreatitis (inflammation of the pancreas)"; a longer detail, a sentence, or
+        one after a name that ends in brackets follows a colon."""
         if not self.detail:
             return self.name
-        if len(self.detail) > 60:
+        if len(self.detail) > 60 or self.detail.endswith((".", "!")) or self.name.endswith(")"):
             return f"{self.name}: {self.detail}"
         return f"{self.name} ({self.detail})"
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from monographs.choices import Frequency, SectionKind, Severity
 from monographs.importer.export import to_parsed
 from monographs.importer.parse import dump, parse, parse_bytes
-from monographs.models import Drug
+from monographs.models import Drug, SideEffect
 
 from .conftest import DATA
 from .factories import staff_login
@@ -231,3 +231,40 @@ def test_a_plain_name_before_a_colon_or_dash_names_a_side_effect_and_the_rest_te
     assert listed["Sunburn"] == "it comes sooner in strong sun and may blister."
     monograph = parse_bytes((SHAPES / ROUTES).read_bytes())
     assert parse(dump(monograph)).side_effects == monograph.side_effects
+
+
+def test_a_bullet_listing_several_side_effects_gives_each_one():
+    monograph = parse_bytes((SHAPES / ROUTES).read_bytes())
+    less = [e for e in monograph.side_effects if e.tier_label == "Less common side effects:"]
+    assert [(e.name, e.detail) for e in less] == [
+        ("Headache", ""), ("insomnia", "trouble sleeping"), ("dizziness", ""),
+        # One side effect each: a shared adjective, a shared place.
+        ("Dry, persistent cough", ""), ("Pain, redness, or swelling at the application site", ""),
+    ]  # fmt: skip
+    assert {e.frequency for e in less} == {Frequency.UNCOMMON}
+    written = dump(monograph)
+    assert (
+        "Less common side effects:\n\n* Headache, insomnia (trouble sleeping), and dizziness.\n"
+        in written
+    )
+    assert parse(written).side_effects == monograph.side_effects
+
+
+def test_a_detail_that_is_a_sentence_or_follows_brackets_is_shown_after_a_colon():
+    shown = {e[0]: SideEffect(name=e[0], detail=e[1]).display_name for e in effects(ROUTES)}
+    assert shown["Hypoglycemia (low blood sugar)"] == (
+        "Hypoglycemia (low blood sugar): This can make you shaky; eat something sweet."
+    )
+    assert shown["insomnia"] == "insomnia (trouble sleeping)"
+
+
+def test_a_bullet_listing_several_reads_as_written_among_its_tiers_bullets(db, client):
+    call_command("import_monographs", str(SHAPES / ROUTES), stdout=io.StringIO())
+    html = client.get(Drug.objects.get().get_absolute_url()).content.decode()
+    assert (
+        '<p class="inline-list"><span class="effect">Headache</span>, '
+        '<span class="effect">insomnia (trouble sleeping)</span>, and '
+        '<span class="effect">dizziness</span>.</p>'
+    ) in html
+    # The tier's two lists share how often: it is said once.
+    assert html.count("How often: Uncommon") == 1

@@ -323,7 +323,7 @@ def _split_terms(text: str) -> list[tuple[str, str]]:
 # of the body after "of the face" belong to it. "liver or kidney damage" too.
 _BODY_PART = re.compile(
     r"^(?:the )?(?:face|lips|tongue|throat|mouth|eyes|eyelids|hands|feet|ankles|legs|arms|"
-    r"neck|gums|nose|cheeks|extremities)$",
+    r"neck|gums|nose|cheeks|extremities|chest|back|shoulders?|jaw)(?:\s*\([^()]*\))?$",
     re.I,
 )
 _ORGAN = re.compile(r"^(?:liver|kidney|heart|lung|nerve|muscle|bone|joint|eye|skin)s?$", re.I)
@@ -714,6 +714,88 @@ def _structure_side_effects(
     return kept, found
 
 
+# Words that go on about the side effect before them rather than name another:
+# "Low blood pressure, particularly upon standing", "…, requiring sun protection".
+_GOES_ON = re.compile(
+    r"^(?:requiring|causing|leading|resulting|including|involving|affecting|lasting|"
+    r"occurring|needing|making|potentially|possibly|sometimes|often|usually|mostly|"
+    r"typically|especially|particularly|mainly|rarely|which|that|with|without|for|from|to|"
+    r"an?|the|increasing|decreasing|raising|indicating|suggesting|characteri[sz]ed|manifested|"
+    r"seen|reported|associated|related|due|reducing|lowering|ranging|preventing|limiting|"
+    r"necessitating|warranting|prompting)\b"
+    r"|^(?:a )?(?:triad|combination|cluster|group|set|range|variety|number) of\b",
+    re.I,
+)
+_ADJECTIVE = re.compile(
+    r"^(?:dry|persistent|chronic|acute|painful|itchy|sudden|swollen|red|sore|prolonged|"
+    r"excessive|unusual|irregular|rapid|slow|frequent|severe|mild|minor|major|serious|"
+    r"black|dark|pale|yellow|white|blue|red|bloody|cloudy|foamy|[\w-]+-degree)$",
+    re.I,
+)
+# "Gastrointestinal, intracranial, and pulmonary hemorrhage": a word of this shape
+# alone qualifies the noun at the list's end.
+_ADJECTIVE_SHAPE = re.compile(r"(?:al|ic|ary|ous|ive)$", re.I)
+# What a blood test measures: "Changes in serum albumin, calcium, and glucose" is one
+# finding, whatever the lengths of the list.
+_ANALYTE = re.compile(
+    r"^(?:[\w-]+ )?(?:albumin|calcium|sodium|potassium|magnesium|phosph\w*|glucose|triglycerides|"
+    r"cholesterol|creatinine|bilirubin|urea|uric acid|transferase|dehydrogenase|kinase|"
+    r"counts?|levels?|hemoglobin|hematocrit|neutrophils|platelets|lymphocytes|leukocytes|"
+    r"ALT|AST|ALP)$",
+    re.I,
+)
+_AT_A_SITE = re.compile(r"\b(?:at|on) (?:the |an? )?(?:\w+ )?(?:site|area)s?\b", re.I)
+# A first term whose words may stand for every term after it.
+_SHARED_HEAD = re.compile(
+    r"^(?:(?:decreased|increased|elevated|reduced|raised|low|high|abnormal|changes?|"
+    r"severe|mild|dry|other)\b.*|.*\b(?:muscle|joint|bone|skin|liver|kidney|heart|eye|nerve|blood)"
+    r"|.*\b(?:of|in|on|around)(?: the)? \w+)$",
+    re.I,
+)
+
+
+def _bullet_of_terms(
+    text: str, lead: str, tier: str, label: str, ingredients: list[str]
+) -> list[ParsedSideEffect] | None:
+    """ "* Headache, insomnia, abnormal dreams (nightmares), and dizziness.": a bullet
+    that lists several side effects, each one of them; written back as that bullet."""
+    text = text.strip()
+    outside = re.sub(r"\([^()]*\)", "", _plain(text))
+    if "\n" in text or text.startswith("**") or re.search(r":\s| [–—-] ", outside):
+        return None  # a name and what is said of it, or a label and its list
+    body = text.rstrip(".")
+    terms = _split_terms(body)
+    if len(terms) < 2 or _AT_A_SITE.search(terms[-1][1]):
+        return None  # "Pain, redness, or swelling at the injection site": one place for all
+    words = [re.sub(r"\s*\([^()]*\)", "", term).split() for _, term in terms]
+    if len(terms) <= 6 and _SHARED_HEAD.match(terms[0][1]) and any(len(w) == 1 for w in words[1:]):
+        return None  # "Decreased albumin, calcium, and sodium", "Irritation of the eyes, skin"
+    if any(
+        _GOES_ON.match(term)
+        or _ADJECTIVE.match(term)
+        or _BODY_PART.match(term)
+        or _ANALYTE.search(term)
+        or (len(term_words) == 1 and _ADJECTIVE_SHAPE.search(term_words[0]))
+        or _ingredient(term, ingredients)
+        for (_, term), term_words in zip(terms, words, strict=True)
+    ):
+        return None  # "…, increasing the risk of infection", "Dry, persistent cough"
+    effects = [
+        _side_effect(term, lead=lead, tier=tier, tier_label=label, written_inline=True,
+                     separator=separator)
+        for separator, term in terms
+    ]  # fmt: skip
+    if any(effect is None for effect in effects):
+        return None
+    effects[0].list_start = _BULLET_START
+    effects[-1].list_end = text[len(body) :]
+    return effects
+
+
+# The list_start of a bullet that lists several side effects, under its list's lead-in.
+_BULLET_START = "* "
+
+
 def _structure_list(
     block: Block, lead: str, ingredients: list[str], kept: list[str]
 ) -> list[ParsedSideEffect]:
@@ -734,6 +816,11 @@ def _structure_list(
             continue
         # The sentence that introduced the list is the tier's wording.
         last_sentence = _SENTENCE_END.split(_plain(lead))[-1] if lead else ""
+        if block.type == "bullet_list" and (
+            several := _bullet_of_terms(text, _plain(lead), last_sentence, label, ingredients)
+        ):
+            listed.extend(several)
+            continue
         effect = _side_effect(text, lead=_plain(lead), tier=last_sentence, tier_label=label)
         if effect is not None and _ingredient(effect.name, ingredients):
             effect = None  # "**Cyproheptadine:** Common side effects include a, b": a list
@@ -759,7 +846,7 @@ def _structure_list(
     if lead and not lead_is_export_label and not (carried and label):
         kept.append(lead)
         for effect in listed:
-            if effect.tier_label == label and not effect.list_start:
+            if effect.tier_label == label and effect.list_start in ("", _BULLET_START):
                 effect.tier_label = ""
     if leftovers:
         text = "\n".join(leftovers)
@@ -1216,18 +1303,26 @@ def _separate_lists(blocks: list[str], after: str = "") -> list[str]:
     return result
 
 
-def _item(effect: ParsedSideEffect) -> str:
-    """ "Pancreatitis (inflammation of the pancreas)"; "**Name** – detail" where brackets clash."""
+def _item(effect: ParsedSideEffect, *, bullet: bool = False) -> str:
+    """ "Pancreatitis (inflammation of the pancreas)"; "**Name** – detail" where brackets clash.
+
+    A bullet's name that reads as several ("Nausea, vomiting, and diarrhea", one
+    side effect as a pharmacist keeps it) goes in bold, so that it reads back as one.
+    """
     if not effect.detail:
-        return effect.name
-    if "(" in effect.detail or ")" in effect.detail or "(" in effect.name:
+        item = effect.name
+    elif "(" in effect.detail or ")" in effect.detail or "(" in effect.name:
         return f"**{effect.name}** – {effect.detail}"
-    return f"{effect.name} ({effect.detail})"
+    else:
+        item = f"{effect.name} ({effect.detail})"
+    if bullet and _bullet_of_terms(item, "", "", "", []):
+        return f"**{effect.name}**" + (f" – {effect.detail}" if effect.detail else "")
+    return item
 
 
 def _read_back(effect: ParsedSideEffect, lead: str) -> tuple[int, int]:
     """The severity and frequency the parser will give ``effect`` as written, under ``lead``."""
-    if effect.body_system or not effect.written_inline:
+    if effect.body_system or not effect.written_inline or effect.list_start == _BULLET_START:
         wording = _SENTENCE_END.split(lead)[-1] if lead and not effect.body_system else lead
         return classify(wording, lead if wording != lead else "")
     label = effect.tier_label.split(":", 1)[0]
@@ -1249,7 +1344,8 @@ def _side_effect_lists(effects: list[ParsedSideEffect]) -> list[str]:
     current: str | None = None  # the introduction of the list being written
     for run in runs:
         first = run[0]
-        if first.list_start:
+        bullet = first.list_start == _BULLET_START  # a bullet listing several, under a lead-in
+        if first.list_start and not bullet:
             # A list written in a sentence goes back as the sentence it was.
             if classify(first.tier_label) != (first.severity, first.frequency):
                 blocks.append(export_label(first.severity, first.frequency))
@@ -1257,21 +1353,23 @@ def _side_effect_lists(effects: list[ParsedSideEffect]) -> list[str]:
             blocks.append(f"{first.list_start}{terms}{run[-1].list_end}")
             current = None
             continue
-        labelled = first.written_inline or bool(first.body_system)
+        labelled = (first.written_inline and not bullet) or bool(first.body_system)
         # Bullets and organ-system lists sit under their tier's wording; a
         # labelled sentence list ("**Common:** a, b") carries its own.
-        lead = first.tier_label if (first.body_system or not first.written_inline) else ""
+        lead = first.tier_label if (first.body_system or not labelled) else ""
         if _read_back(first, lead) != (first.severity, first.frequency):
             lead = export_label(first.severity, first.frequency)
-        if first.written_inline:
+        if bullet:
+            items = f"{_BULLET_START}{_sentence_terms(run)}{run[-1].list_end}"
+        elif first.written_inline:
             label = f"{first.body_system}:" if first.body_system else first.tier_label
             terms = _sentence_terms(run)
             items = f"* **{label.rstrip(':')}:** {terms}{run[-1].list_end}"
         elif first.body_system:
-            nested = "\n".join(f"    * {_item(effect)}" for effect in run)
+            nested = "\n".join(f"    * {_item(effect, bullet=True)}" for effect in run)
             items = f"* **{first.body_system}:**\n{nested}"
         else:
-            items = "\n".join(f"* {_item(effect)}" for effect in run)
+            items = "\n".join(f"* {_item(effect, bullet=True)}" for effect in run)
         key = lead or ("" if labelled else None)
         if lead and lead != current:
             blocks.append(lead if lead.endswith(":") else f"{lead}:")
