@@ -208,6 +208,12 @@ class Drug(index.Indexed, models.Model):
     )
     source_path = models.CharField(max_length=500, blank=True, editable=False)
     source_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    read_by = models.PositiveSmallIntegerField(
+        default=0,
+        editable=False,
+        help_text="The version of the importer's reader (parse.READER_VERSION) that read the "
+        "file; a newer reader reads an unchanged file again.",
+    )
     imported_at_edit = models.PositiveIntegerField(
         null=True, blank=True, editable=False, help_text="The edit count the last import wrote."
     )

@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 
 from monographs import search
 from monographs.choices import Frequency, SectionKind, Severity, Status
+from monographs.importer.parse import READER_VERSION
 from monographs.models import Drug, SearchEntry, SideEffect
 
 from . import textcheck
@@ -118,6 +119,28 @@ def test_reimporting_an_unchanged_file_changes_nothing(seed_drug, capsys):
     assert "0 created, 0 updated, 1 unchanged" in capsys.readouterr().out
     assert (after.edit_count, after.updated) == (before.edit_count, before.updated)
     assert list(SideEffect.objects.values_list("pk", flat=True)) == effect_ids
+
+
+def test_a_newer_reader_reads_an_unchanged_file_again(seed_drug, capsys):
+    # As a monograph read by an earlier version of the importer is.
+    Drug.objects.filter(pk=seed_drug.pk).update(read_by=READER_VERSION - 1)
+    SideEffect.objects.filter(drug=seed_drug).delete()
+    call_command("import_monographs", str(SEED))
+    assert "0 created, 1 updated, 0 unchanged" in capsys.readouterr().out
+    drug = Drug.objects.get(pk=seed_drug.pk)
+    assert (drug.read_by, drug.side_effects.exists()) == (READER_VERSION, True)
+    call_command("import_monographs", str(SEED))
+    assert "0 created, 0 updated, 1 unchanged" in capsys.readouterr().out
+
+
+def test_a_newer_reader_leaves_a_monograph_edited_in_the_portal_alone(seed_drug, capsys):
+    Drug.objects.filter(pk=seed_drug.pk).update(read_by=READER_VERSION - 1)
+    drug = Drug.objects.get(pk=seed_drug.pk)
+    drug.introduction += " Edited."
+    drug.save()
+    call_command("import_monographs", str(SEED))
+    assert "0 updated, 0 unchanged, 1 skipped" in capsys.readouterr().out
+    assert Drug.objects.get(pk=seed_drug.pk).introduction.endswith(" Edited.")
 
 
 def test_a_changed_file_updates_its_monograph(db, tmp_path):

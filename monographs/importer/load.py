@@ -16,7 +16,7 @@ from .. import search, terms
 from ..choices import SIDE_EFFECT_FIELDS, SIDE_EFFECT_LIST_FIELDS, SectionKind, Status
 from ..models import Drug, Faq, Ingredient, Section, SideEffect
 from ..signals import announce_content_change
-from .parse import ParsedMonograph
+from .parse import READER_VERSION, ParsedMonograph
 
 
 class Outcome(enum.StrEnum):
@@ -77,6 +77,7 @@ def load(
         drug.front_matter = monograph.front_matter
         drug.source_path = source_path[:500]
         drug.source_sha256 = monograph.sha256
+        drug.read_by = READER_VERSION
         drug.mark_text_edited()
         drug.save()
         drug.imported_at_edit = drug.edit_count
@@ -101,7 +102,8 @@ def load(
 
 def _left_alone(drug: Drug, monograph: ParsedMonograph, force: bool) -> Outcome | None:
     """Why a file matched to ``drug`` writes nothing (UNCHANGED or SKIPPED), or None."""
-    if drug.source_sha256 == monograph.sha256 and not drug.edited_since_import:
+    unchanged = drug.source_sha256 == monograph.sha256 and drug.read_by == READER_VERSION
+    if unchanged and not drug.edited_since_import:
         return Outcome.UNCHANGED
     if drug.edited_since_import and not force:
         return Outcome.SKIPPED

@@ -47,6 +47,11 @@ _BOLD_LABEL = re.compile(r"^\*\*(?P<label>[^*\n]+?)\s*(?::\s*\*\*|\*\*\s*:)\s*(?
 _LIST_MARKER = re.compile(r"^\s*(?:[*+-]|\d+[.)])\s+")
 
 
+# Raised whenever the same file comes to be read differently (more side effects
+# structured, say), so that importing an unchanged corpus again reads it anew.
+READER_VERSION = 2
+
+
 class ParseError(ValueError):
     """A file that cannot be imported; ``line`` is 1-based where known."""
 
