@@ -278,8 +278,8 @@ _MAX_NAME_WORDS = 10
 _NO_NAME = re.compile(
     r"^(?:(?:important |please |additional |general )?notes?|important|disclaimer|warnings?|"
     r"caution|reminder|tips?|summary|other|none(?: known| reported)?)$"
-    r"|^(?:(?:very|usually|generally|typically|mostly|relatively|often|and|or|but|though|"
-    r"although|while|also|more|less|most|least|mild|moderate|severe|serious|temporary|"
+    r"|^(?:(?:very|usually|generally|typically|mostly|relatively|often|and|or|but|"
+    r"also|more|less|most|least|mild|moderate|severe|serious|temporary|"
     r"transient|rare|rarely|common|uncommon|infrequent|frequent|possible|reversible|"
     r"short-lived|minor|harmless|self-limiting|well[- ]tolerated)\b[\s,]*)+$"
     r"|^(?:in|while|although|though|even|especially|particularly|not|associated|related|due|"
