@@ -268,3 +268,15 @@ def test_a_bullet_listing_several_reads_as_written_among_its_tiers_bullets(db, c
     ) in html
     # The tier's two lists share how often: it is said once.
     assert html.count("How often: Uncommon") == 1
+
+
+def test_a_list_whose_terms_semicolons_part_is_one_list():
+    monograph = parse_bytes((SHAPES / ROUTES).read_bytes())
+    rare = [e for e in monograph.side_effects if e.tier_label == "Rare effects include"]
+    assert [(e.name, e.detail, e.separator) for e in rare] == [
+        ("nerve effects", "tingling, numbness", ""),
+        ("hearing problems", "", "; "),
+        ("hair thinning", "", "; and "),
+    ]
+    assert {e.frequency for e in rare} == {Frequency.RARE}
+    assert parse(dump(monograph)).side_effects == monograph.side_effects

@@ -569,8 +569,9 @@ _MIN_PROSE_TERMS = 2
 _MAX_OPENERS = 20
 
 
-def _sentence_end(text: str, start: int) -> int:
-    """Where the sentence running through ``start`` ends: its full stop, outside brackets."""
+def _sentence_end(text: str, start: int, stops: str = ".!?;") -> int:
+    """Where the sentence running through ``start`` ends: its full stop (or a semicolon,
+    of ``stops``), outside brackets."""
     depth = 0
     for index in range(start, len(text)):
         char = text[index]
@@ -578,9 +579,7 @@ def _sentence_end(text: str, start: int) -> int:
             depth += 1
         elif char in ")]":
             depth = max(0, depth - 1)
-        elif (
-            depth == 0 and char in ".!?;" and (index + 1 == len(text) or text[index + 1].isspace())
-        ):
+        elif depth == 0 and char in stops and (index + 1 == len(text) or text[index + 1].isspace()):
             if char == "." and re.search(r"(\be\.g|\bi\.e|\betc|\bvs|\b[A-Z])$", text[start:index]):
                 continue
             return index
@@ -614,25 +613,40 @@ def _prose_list(
     if "\n" in text.strip():
         return None
     for opener in itertools.islice(_LIST_OPENER.finditer(text), _MAX_OPENERS):
-        end = _sentence_end(text, opener.end())
-        body = text[opener.end() : end]
-        terms = _split_terms(body)
-        terms[-1:] = _split_last(*terms[-1]) if terms else []
-        # A list ends at its "and" or "or": "Serious ones, such as a, b, or c,
-        # need attention" lists three; what follows is the sentence going on.
-        last = max(
-            (i for i, (separator, _) in enumerate(terms) if _AND_OR.search(separator)),
-            default=len(terms) - 1,  # "include a, b, c.": without "and", the list ends with it
-        )
-        terms = terms[: last + 1]
-        if terms and (cut := _cut_predicate(terms[-1][1])):
-            terms[-1] = (terms[-1][0], cut[0])  # "… such as a or b may occur."
-        if len(terms) < min_terms or terms[0][0]:
-            continue
-        if all(_is_term(_plain(term)) and len(term) <= 255 for _, term in terms):
-            listed = _end_of(body, terms)
-            return text[: opener.end()], terms, body[listed:] + text[end:]
+        # A semicolon ends the sentence, unless it parts the list's own terms:
+        # "include a (x, y); b; and c."
+        ends = [_sentence_end(text, opener.end())]
+        whole = _sentence_end(text, opener.end(), ".!?")
+        if re.search(r";\s+(?:and|or)\s", text[opener.end() : whole]):
+            ends.append(whole)
+        for end in ends:
+            if found := _list_in(text, opener.end(), end, min_terms):
+                return found
     return None
+
+
+def _list_in(
+    text: str, start: int, end: int, min_terms: int
+) -> tuple[str, list[tuple[str, str]], str] | None:
+    """The list of side effects between an opener's ``start`` and its sentence's ``end``."""
+    body = text[start:end]
+    terms = _split_terms(body)
+    terms[-1:] = _split_last(*terms[-1]) if terms else []
+    # A list ends at its "and" or "or": "Serious ones, such as a, b, or c,
+    # need attention" lists three; what follows is the sentence going on.
+    last = max(
+        (i for i, (separator, _) in enumerate(terms) if _AND_OR.search(separator)),
+        default=len(terms) - 1,  # "include a, b, c.": without "and", the list ends with it
+    )
+    terms = terms[: last + 1]
+    if terms and (cut := _cut_predicate(terms[-1][1])):
+        terms[-1] = (terms[-1][0], cut[0])  # "… such as a or b may occur."
+    if len(terms) < min_terms or terms[0][0]:
+        return None
+    if not all(_is_term(_plain(term)) and len(term) <= 255 for _, term in terms):
+        return None
+    listed = _end_of(body, terms)
+    return text[:start], terms, body[listed:] + text[end:]
 
 
 _AND_OR = re.compile(r"\b(and|or)\b", re.I)
