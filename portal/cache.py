@@ -122,11 +122,19 @@ def token_store():
     folder = str(settings.PAGE_CACHE_TOKEN_DIR)
     store = _token_stores.get(folder)
     if store is None:
-        # Never culled: a lost token would only retire its pages, but culling
-        # lists the whole directory on every write.
-        store = FileBasedCache(folder, {"TIMEOUT": None, "OPTIONS": {"MAX_ENTRIES": 10**9}})
+        store = _TokenFiles(folder, {"TIMEOUT": None})
         _token_stores[folder] = store
     return store
+
+
+class _TokenFiles(FileBasedCache):
+    """A token a file, never culled: a token lost would only retire its pages, and
+    Django's culling lists the whole directory on every write (one token a
+    monograph: an import of thousands of files would list thousands, thousands of
+    times)."""
+
+    def _cull(self) -> None:
+        pass
 
 
 def _new_token() -> str:

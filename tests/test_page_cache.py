@@ -21,6 +21,7 @@ from django.db import connection
 from monographs.choices import Severity, Status
 from monographs.models import Drug, Faq, Section, SideEffect
 from monographs.signals import announce_content_change
+from portal import cache as portal_cache
 from tests.factories import edit_published, make_drug
 from tests.htmlforms import add_inline_form
 from tests.redis_helpers import redis_url_for_tests, remove_keys, skip_unless_redis
@@ -400,3 +401,21 @@ def test_restoring_an_earlier_revision_shows_on_the_next_request(
         Version.objects.get_for_object(drug).first().revision.revert(delete=True)
     restored = page(client, "/drugs/cachamine/")
     assert "Cachaminum" not in restored and "Effect 1" in restored
+
+
+def test_tokens_are_written_without_listing_their_folder(settings, tmp_path, monkeypatch):
+    # Django's file cache lists its whole folder on every write to decide whether
+    # to cull: with a token a monograph, a large import would list it each time.
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"},
+    }
+    settings.PAGE_CACHE_TOKEN_DIR = tmp_path / "page-tokens"
+    store = portal_cache.token_store()
+
+    def listed():
+        raise AssertionError("the token folder was listed")
+
+    monkeypatch.setattr(store, "_list_cache_files", listed)
+    portal_cache.retire([1, 2, 3])
+    assert len(list(settings.PAGE_CACHE_TOKEN_DIR.iterdir())) == 4  # listings and three drugs
