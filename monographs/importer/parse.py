@@ -745,8 +745,9 @@ _GOES_ON = re.compile(
     r"|^(?:a )?(?:triad|combination|cluster|group|set|range|variety|number) of\b",
     re.I,
 )
+# A word that describes the noun after it: "Dry, persistent cough", "Black, tarry stools".
 _ADJECTIVE = re.compile(
-    r"^(?:dry|persistent|chronic|acute|painful|itchy|sudden|swollen|red|sore|prolonged|"
+    r"^(?:dry|persistent|chronic|acute|painful|itchy|sudden|swollen|sore|prolonged|"
     r"excessive|unusual|irregular|rapid|slow|frequent|severe|mild|minor|major|serious|"
     r"black|dark|pale|yellow|white|blue|red|bloody|cloudy|foamy|[\w-]+-degree)$",
     re.I,
