@@ -488,24 +488,7 @@ def _labelled_terms(text: str, lead: str, ingredients: list[str]) -> list[Parsed
         if first.strip():
             intro = _plain(first)  # a line such as "may include:" that opens the nested list
     else:
-        # "a, b, and c. A sentence about them." -> the terms, and what closes them.
-        first_sentence, *others = _SENTENCE_END.split(first.strip())
-        body = first_sentence.rstrip(".;")
-        list_end = first_sentence[len(body) :] + "".join(f" {other}" for other in others)
-        terms = _split_terms(body)
-        qualified = next(
-            (i for i, (_, term) in enumerate(terms) if i and _QUALIFIER.match(term)), None
-        )
-        if qualified is not None and all(_is_term(_plain(t)) for _, t in terms[:qualified]):
-            # "a (x) at the site, especially with undiluted oil.": the list ends at the
-            # words that qualify it; they close the sentence.
-            terms = terms[:qualified]
-            listed = _end_of(body, terms)
-            list_end = body[listed:] + list_end
-        if terms and (cut := _cut_predicate(terms[-1][1])):
-            # "a, b and c have been reported.": the list is the sentence's subject.
-            terms[-1] = (terms[-1][0], cut[0])
-            list_end = cut[1] + list_end
+        terms, list_end = _terms_after_label(first)
         written_inline = True
     if kind == "other":
         # "**Drowsiness:** mostly mild" names one side effect; a category
@@ -534,6 +517,27 @@ def _labelled_terms(text: str, lead: str, ingredients: list[str]) -> list[Parsed
         return None
     effects[-1].list_end = list_end
     return effects
+
+
+def _terms_after_label(line: str) -> tuple[list[tuple[str, str]], str]:
+    """ "a, b, and c. A sentence about them." after a label: the terms, and the text
+    that closes them."""
+    first_sentence, *others = _SENTENCE_END.split(line.strip())
+    body = first_sentence.rstrip(".;")
+    list_end = first_sentence[len(body) :] + "".join(f" {other}" for other in others)
+    terms = _split_terms(body)
+    qualified = next((i for i, (_, term) in enumerate(terms) if i and _QUALIFIER.match(term)), None)
+    if qualified is not None and all(_is_term(_plain(t)) for _, t in terms[:qualified]):
+        # "a (x) at the site, especially with undiluted oil.": the list ends at the
+        # words that qualify it; they close the sentence.
+        terms = terms[:qualified]
+        listed = _end_of(body, terms)
+        list_end = body[listed:] + list_end
+    if terms and (cut := _cut_predicate(terms[-1][1])):
+        # "a, b and c have been reported.": the list is the sentence's subject.
+        terms[-1] = (terms[-1][0], cut[0])
+        list_end = cut[1] + list_end
+    return terms, list_end
 
 
 def _ingredients_tiers(
