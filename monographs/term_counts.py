@@ -83,18 +83,42 @@ _paused = threading.local()
 
 
 @contextmanager
-def counted_once_at_the_end(using: str = DEFAULT_DB_ALIAS):
-    """For a bulk change (deleting thousands of listings): count everything once, after it."""
-    _paused.on = True
+def _paused_here():
+    """Nothing is counted inside; the caller counts what it changed afterwards."""
+    _paused.depth = getattr(_paused, "depth", 0) + 1
     try:
         yield
     finally:
-        _paused.on = False
+        _paused.depth -= 1
+
+
+@contextmanager
+def counted_once_at_the_end(using: str = DEFAULT_DB_ALIAS):
+    """For a bulk change (deleting thousands of listings): count everything once, after it."""
+    with _paused_here():
+        yield
     rebuild(using)
 
 
+@contextmanager
+def counted_for(drug, using: str = DEFAULT_DB_ALIAS):
+    """For writing one monograph's listings anew (an import): the terms it listed
+    before and lists after are counted once, at the end, rather than each listing
+    as it is deleted and every term for the change announced."""
+
+    def listed() -> set[str]:
+        if drug.pk is None:
+            return set()
+        return set(SideEffect.objects.using(using).filter(drug=drug).values_list("term", flat=True))
+
+    before = listed()
+    with _paused_here():
+        yield
+    recount(before | listed(), using)
+
+
 def _counting() -> bool:
-    return not getattr(_paused, "on", False)
+    return not getattr(_paused, "depth", 0)
 
 
 def _on_content_changed(sender, using=DEFAULT_DB_ALIAS, drug_ids=None, **kwargs):

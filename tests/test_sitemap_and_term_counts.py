@@ -14,6 +14,7 @@ from monographs.models import Drug, SideEffect, SideEffectTermCount
 from monographs.signals import announce_content_change
 from monographs.sitemaps import DrugSitemap
 from tests.factories import make_drug
+from tests.test_import import MONOGRAPH
 
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
@@ -162,3 +163,17 @@ def test_the_lookup_without_a_query_lists_the_kept_counts_in_one_query(
     with django_assert_num_queries(1):
         text = client.get("/side-effects/").content.decode()
     assert "?q=effect%201" in text and "2 medicines" in text
+
+
+def test_an_import_counts_the_terms_of_its_monograph_only(listed, tmp_path):
+    # A count the import does not touch is left as it is, not counted again.
+    SideEffectTermCount.objects.filter(term="effect 1").update(drugs=99)
+    path = tmp_path / "t.md"
+    path.write_text(MONOGRAPH.format(title="Testamine"))
+    call_command("import_monographs", str(path), verbosity=0)
+    assert kept()["effect 1"] == 99
+    assert (kept()["headache"], kept()["nausea"]) == (1, 1)
+    # The term a changed file no longer lists is counted again too.
+    path.write_text(MONOGRAPH.format(title="Testamine").replace("* Headache\n", ""))
+    call_command("import_monographs", str(path), verbosity=0)
+    assert "headache" not in kept() and kept()["nausea"] == 1

@@ -12,7 +12,7 @@ import reversion
 from django.db import transaction
 from django.utils.text import slugify
 
-from .. import search, terms
+from .. import search, term_counts, terms
 from ..choices import SIDE_EFFECT_FIELDS, SIDE_EFFECT_LIST_FIELDS, SectionKind, Status
 from ..models import Drug, Faq, Ingredient, Section, SideEffect
 from ..signals import announce_content_change
@@ -71,33 +71,36 @@ def load(
         else:
             drug = _new_drug(monograph, status)
             outcome = Outcome.CREATED
-
-        drug.generic_name = monograph.generic_name
-        drug.introduction = monograph.introduction
-        drug.front_matter = monograph.front_matter
-        drug.source_path = source_path[:500]
-        drug.source_sha256 = monograph.sha256
-        drug.read_by = READER_VERSION
-        drug.mark_text_edited()
-        drug.save()
-        drug.imported_at_edit = drug.edit_count
-        Drug.objects.filter(pk=drug.pk).update(imported_at_edit=drug.edit_count)
-
-        parts = _write_parts(drug, monograph, replace=outcome is Outcome.UPDATED)
-        # Indexed and recorded from the parts just written, without reading them back.
-        _with_parts_prefetched(drug, parts)
-        if index:
-            search.reindex(drug)
-        # One revision of its history: the drug with the parts just written (recorded
-        # here, once, rather than as each is saved).
-        with reversion.create_revision():
-            reversion.set_comment(
-                f"{outcome.capitalize()} by import from {source_path or 'a file'}"
-            )
-            reversion.add_to_revision(drug)
-        # bulk_create and QuerySet.update above send no signals.
-        announce_content_change()
+        with term_counts.counted_for(drug):
+            _write(drug, monograph, outcome, source_path, index)
     return Loaded(outcome, drug)
+
+
+def _write(drug: Drug, monograph: ParsedMonograph, outcome: Outcome, source_path: str, index: bool):
+    """The file's text and parts into ``drug``, indexed (with ``index``), recorded and announced."""
+    drug.generic_name = monograph.generic_name
+    drug.introduction = monograph.introduction
+    drug.front_matter = monograph.front_matter
+    drug.source_path = source_path[:500]
+    drug.source_sha256 = monograph.sha256
+    drug.read_by = READER_VERSION
+    drug.mark_text_edited()
+    drug.save()
+    drug.imported_at_edit = drug.edit_count
+    Drug.objects.filter(pk=drug.pk).update(imported_at_edit=drug.edit_count)
+
+    parts = _write_parts(drug, monograph, replace=outcome is Outcome.UPDATED)
+    # Indexed and recorded from the parts just written, without reading them back.
+    _with_parts_prefetched(drug, parts)
+    if index:
+        search.reindex(drug)
+    # One revision of its history: the drug with the parts just written (recorded
+    # here, once, rather than as each is saved).
+    with reversion.create_revision():
+        reversion.set_comment(f"{outcome.capitalize()} by import from {source_path or 'a file'}")
+        reversion.add_to_revision(drug)
+    # bulk_create and QuerySet.update above send no signals.
+    announce_content_change()
 
 
 def _left_alone(drug: Drug, monograph: ParsedMonograph, force: bool) -> Outcome | None:
