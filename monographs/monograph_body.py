@@ -33,6 +33,7 @@ from .markdown import render_inline
 from .models import Drug, Faq, Section, SideEffect, part_prefetches
 from .recent import RecentlyUsed
 from .schema_org import dosage_forms
+from .written_lists import written_runs
 
 TEMPLATE = "monographs/includes/monograph_body.html"
 
@@ -57,7 +58,8 @@ def severity_groups(side_effects, *, filtering: bool = False) -> list[dict]:
         tiers = []
         for tier in _contiguous(members, key=lambda e: e.tier_label):
             lists = []
-            for run in _written_lists(tier):
+            # The lists the source wrote: "* a, b, and c." among bullets reads as written.
+            for run in written_runs(tier, key=lambda e: (e.body_system, e.written_inline)):
                 inline = not filtering and all(e.written_inline for e in run)
                 label = f"{run[0].body_system}:" if run[0].body_system else ""
                 end = render_inline(run[-1].list_end)  # sanitised: the source's own emphasis
@@ -161,26 +163,6 @@ def filter_note(filterset, shown: int, total: int) -> str:
     others = total - shown
     left = f"{others} other{'s' if others != 1 else ''} left out" if others > 0 else "none left out"
     return f"{what}; {left} (of {total})."
-
-
-def _written_lists(tier) -> list[list]:
-    """A tier's side effects as the lists the source wrote: a change of organ system,
-    of form (bullets or a sentence), or a list's own start or end starts a new one,
-    so that "* a, b, and c." among bullets reads as written."""
-    runs: list[list] = []
-    for effect in tier:
-        previous = runs[-1][-1] if runs else None
-        if (
-            previous is not None
-            and (previous.body_system, previous.written_inline)
-            == (effect.body_system, effect.written_inline)
-            and not previous.list_end
-            and not effect.list_start
-        ):
-            runs[-1].append(effect)
-        else:
-            runs.append([effect])
-    return runs
 
 
 def _contiguous(items, key):

@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from markdown_it import MarkdownIt
 
 from ..choices import Frequency, SectionKind, Severity, Status
+from ..written_lists import written_runs
 from .tiers import classify, export_label, is_export_label, is_tier
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -331,7 +332,9 @@ _BODY_PART = re.compile(
     r"neck|gums|nose|cheeks|extremities|chest|back|shoulders?|jaw)(?:\s*\([^()]*\))?$",
     re.I,
 )
-_ORGAN = re.compile(r"^(?:liver|kidney|heart|lung|nerve|muscle|bone|joint|eye|skin)s?$", re.I)
+# Organs, and tissues, that name the place of what follows them ("liver or kidney damage").
+_ORGANS = "liver|kidney|heart|nerve|muscle|bone|joint|eye|skin"
+_ORGAN = re.compile(rf"^(?:{_ORGANS}|lung)s?$", re.I)
 
 
 def _join_body_parts(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -772,7 +775,7 @@ _AT_A_SITE = re.compile(r"\b(?:at|on) (?:the |an? )?(?:\w+ )?(?:site|area)s?\b",
 # A first term whose words may stand for every term after it.
 _SHARED_HEAD = re.compile(
     r"^(?:(?:decreased|increased|elevated|reduced|raised|low|high|abnormal|changes?|"
-    r"severe|mild|dry|other)\b.*|.*\b(?:muscle|joint|bone|skin|liver|kidney|heart|eye|nerve|blood)"
+    rf"severe|mild|dry|other)\b.*|.*\b(?:{_ORGANS}|blood)"
     r"|.*\b(?:of|in|on|around)(?: the)? \w+)$",
     re.I,
 )
@@ -1408,24 +1411,10 @@ def _side_effect_lists(effects: list[ParsedSideEffect]) -> list[str]:
 def _runs_written_alike(effects: list[ParsedSideEffect]) -> list[list[ParsedSideEffect]]:
     """Neighbouring side effects of one list: the same wording, organ system, form,
     severity and frequency, and no list ending or starting between them."""
-    runs: list[list[ParsedSideEffect]] = []
-    for effect in effects:
-        previous = runs[-1][-1] if runs else None
-        key = (effect.tier_label, effect.body_system, effect.written_inline)
-        same = previous is not None and key == (
-            previous.tier_label,
-            previous.body_system,
-            previous.written_inline,
-        )
-        same = same and (effect.severity, effect.frequency) == (
-            previous.severity,
-            previous.frequency,
-        )
-        if same and not previous.list_end and not effect.list_start:
-            runs[-1].append(effect)
-        else:
-            runs.append([effect])
-    return runs
+    return written_runs(
+        effects,
+        key=lambda e: (e.tier_label, e.body_system, e.written_inline, e.severity, e.frequency),
+    )
 
 
 def _sentence_terms(run: list[ParsedSideEffect]) -> str:
